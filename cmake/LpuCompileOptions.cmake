@@ -18,11 +18,13 @@ set(CMAKE_CXX_EXTENSIONS OFF)
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 
 # Adds an internal static library with the repo root as include root
-# (internal includes read "lib/gguf/file.h").
+# (internal includes read "lib/gguf/file.h"; public headers include each other
+# as "lpu/status.h", which is how an installed tree sees them).
 function(lpu_internal_library name)
   add_library(${name} STATIC ${ARGN})
   target_include_directories(${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${name} PUBLIC $<BUILD_INTERFACE:lpu_flags> PRIVATE $<BUILD_INTERFACE:lpu_warnings>)
 endfunction()

@@ -1,0 +1,170 @@
+// lpu run MODEL --prompt TEXT -n N: greedy decode with the fp32 reference
+// forward pass, streaming the text to standard output.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "examples/lpu/command.h"
+#include "include/lpu/chat.h"
+#include "include/lpu/model.h"
+#include "include/lpu/reference.h"
+#include "include/lpu/tokenizer.h"
+
+namespace lpu::cli {
+namespace {
+
+struct RunOptions {
+  std::string model;
+  std::string prompt;
+  std::string prompt_ids;
+  int n_predict = 64;
+  int context = 0;
+  bool chat = false;
+  bool greedy = true;
+  bool ignore_eos = false;
+  bool special = false;
+  bool json = false;
+  std::string logits_path;
+};
+
+using Clock = std::chrono::steady_clock;
+
+Result<std::vector<TokenId>> parse_ids(const std::string& list) {
+  std::vector<TokenId> ids;
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string item = list.substr(pos, comma - pos);
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 0 || v > INT32_MAX) {
+      return invalid_argument("--prompt-ids: '" + item + "' is not a token id (expected e.g. 1,2,3)");
+    }
+    ids.push_back(static_cast<TokenId>(v));
+    pos = comma + 1;
+  }
+  return ids;
+}
+
+Result<std::vector<TokenId>> prompt_tokens(const RunOptions& o, const Model& model, const Tokenizer& tok) {
+  if (!o.prompt_ids.empty()) return parse_ids(o.prompt_ids);
+  std::string text = o.prompt == "-" ? read_stdin() : o.prompt;
+  EncodeOptions encode;
+  encode.add_bos = tok.default_add_bos();
+  encode.parse_special = o.special;
+  if (o.chat) {
+    const std::string source = model.chat_template();
+    if (source.empty()) return failed_precondition(o.model + ": --chat: the model has no tokenizer.chat_template");
+    LPU_ASSIGN_OR_RETURN(ChatTemplateKind kind, detect_chat_template(source));
+    const std::vector<ChatMessage> messages = {{"user", text}};
+    text = render_chat(kind, messages, /*add_assistant_prompt=*/true);
+    encode.parse_special = true;
+  }
+  return tok.encode(text, encode);
+}
+
+// Greedy choice: the highest logit, ties to the lowest id.
+TokenId argmax(const float* row, int n) {
+  return static_cast<TokenId>(std::max_element(row, row + n) - row);
+}
+
+class LogitsWriter {
+ public:
+  Status open(const std::string& path) {
+    if (path.empty()) return {};
+    out_.open(path, std::ios::binary | std::ios::trunc);
+    if (!out_) return invalid_argument(path + ": cannot open for writing (--logits)");
+    path_ = path;
+    return {};
+  }
+  bool enabled() const { return out_.is_open(); }
+  Status write(const std::vector<float>& rows) {
+    if (!enabled()) return {};
+    out_.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * 4));
+    if (!out_) return data_loss(path_ + ": write failed (--logits)");
+    return {};
+  }
+
+ private:
+  std::ofstream out_;
+  std::string path_;
+};
+
+Status run_decode(const RunOptions& o) {
+  if (o.n_predict < 0) return invalid_argument("-n " + std::to_string(o.n_predict) + " (expected >= 0)");
+  if (o.prompt.empty() == o.prompt_ids.empty()) {
+    return invalid_argument("give exactly one of --prompt TEXT and --prompt-ids IDS");
+  }
+  LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.model));
+  LPU_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::from_gguf(o.model));
+  LPU_ASSIGN_OR_RETURN(std::vector<TokenId> prompt, prompt_tokens(o, model, tok));
+  if (prompt.empty()) return invalid_argument("the prompt has no tokens");
+  const int n_vocab = model.config().n_vocab;
+  const int context = o.context > 0 ? o.context : static_cast<int>(prompt.size()) + o.n_predict;
+  LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
+  LogitsWriter logits_out;
+  LPU_TRY(logits_out.open(o.logits_path), "");
+
+  const auto t0 = Clock::now();
+  LPU_ASSIGN_OR_RETURN(std::vector<float> logits, session.forward(prompt, logits_out.enabled()));
+  LPU_TRY(logits_out.write(logits), "");
+  const auto t1 = Clock::now();
+
+  TokenStreamDecoder stream(tok);
+  std::vector<TokenId> generated;
+  std::string text;
+  for (int i = 0; i < o.n_predict; ++i) {
+    const TokenId next = argmax(logits.data() + logits.size() - n_vocab, n_vocab);
+    if (!o.ignore_eos && tok.is_end_of_generation(next)) break;
+    generated.push_back(next);
+    const std::string piece = stream.push(next);
+    text += piece;
+    if (!o.json) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+    if (i + 1 == o.n_predict) break;  // the last token needs no forward pass
+    const TokenId fed[1] = {next};
+    LPU_ASSIGN_OR_RETURN(logits, session.forward(fed, logits_out.enabled()));
+    LPU_TRY(logits_out.write(logits), "");
+  }
+  const std::string tail = stream.flush();
+  text += tail;
+  const auto t2 = Clock::now();
+  if (o.json) {
+    nlohmann::json j = {{"tokens", generated}, {"text", text}};
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("%s\n", tail.c_str());
+  }
+  const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
+  const double decode_s = std::chrono::duration<double>(t2 - t1).count();
+  std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s; generated: %zu tokens, %.1f tokens/s\n", prompt.size(),
+               prompt.size() / std::max(prefill_s, 1e-9), generated.size(),
+               generated.size() > 1 ? (generated.size() - 1) / std::max(decode_s, 1e-9) : 0.0);
+  return {};
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Decode greedily with the fp32 reference forward pass, streaming text");
+  cmd->add_option("model", o->model, "GGUF model")->required();
+  cmd->add_option("--prompt,-p", o->prompt, "Prompt text ('-' reads standard input verbatim)");
+  cmd->add_option("--prompt-ids", o->prompt_ids, "Evaluate exactly these token ids, e.g. 1,2,3");
+  cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate at most");
+  cmd->add_option("--ctx", o->context, "KV-cache capacity in tokens (default: prompt + n)");
+  cmd->add_flag("--chat", o->chat, "Wrap the prompt in the model's chat template as a user message");
+  cmd->add_flag("--greedy", o->greedy, "Pick the most likely token (the default; ties go to the lowest id)");
+  cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
+  cmd->add_flag("--special", o->special, "Parse special token texts in the prompt");
+  cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\"} instead of streaming");
+  cmd->add_option("--logits", o->logits_path, "Write every evaluated token's logits (f32 LE rows) to FILE");
+  cmd->callback([&action, o] { action = [o] { return run_decode(*o); }; });
+}
+
+}  // namespace lpu::cli
