@@ -1,0 +1,38 @@
+#pragma once
+// One forward step of the reference model over a block of new tokens,
+// reading and extending a KV cache. The graph is llama.cpp's for
+// architecture "llama":
+//   x = embed(tokens)
+//   per layer: h = rms_norm(x) * attn_norm
+//              q, k, v = Wq h, Wk h, Wv h; RoPE(q, k)
+//              x += Wo attention(q, K, V)   (causal, GQA, scale 1/sqrt(head_dim))
+//              h = rms_norm(x) * ffn_norm
+//              x += Wdown (silu(Wgate h) * Wup h)            (dense)
+//                or sum_k w_k * expert_k(h)  (MoE: softmax router, top-k,
+//                                             weights renormalised to 1)
+//   logits = lm_head(rms_norm(x) * output_norm)
+
+#include <span>
+#include <vector>
+
+#include "include/lpu/model.h"
+#include "include/lpu/token.h"
+#include "lib/reference/ops.h"
+#include "lib/reference/weights.h"
+
+namespace lpu::reference {
+
+/// Keys and values of every cached position: per layer, max_context rows of
+/// n_head_kv*head_dim.
+struct KvCache {
+  std::vector<MatrixRM> k;
+  std::vector<MatrixRM> v;
+};
+
+/// Runs `tokens` (already validated) at positions pos0, pos0+1, ... and
+/// returns the final-normalised hidden states, one row per token. Writes
+/// the tokens' keys and values into `cache`.
+MatrixRM forward_hidden(const ModelConfig& config, const Weights& weights, const Rope& rope,
+                        KvCache& cache, std::span<const TokenId> tokens, int pos0);
+
+}  // namespace lpu::reference
