@@ -11,7 +11,7 @@ target_compile_options(lpu_flags INTERFACE -ffp-contract=off -fno-fast-math)
 
 # lpu_warnings: warnings for our own sources only.
 add_library(lpu_warnings INTERFACE)
-target_compile_options(lpu_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+target_compile_options(lpu_warnings INTERFACE -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
   -Wnon-virtual-dtor -Wimplicit-fallthrough)
 
 set(CMAKE_CXX_EXTENSIONS OFF)

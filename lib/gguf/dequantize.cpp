@@ -175,6 +175,7 @@ std::uint16_t f32_to_f16(float f) {
 }
 
 void dequantize_row(TensorType type, const std::uint8_t* src, float* dst, std::uint64_t n) {
+  if (n == 0) return;  // an empty tensor's pointers may be null: no memcpy on them
   switch (type) {
     case TensorType::kF32:
       std::memcpy(dst, src, n * 4);

@@ -53,9 +53,9 @@ std::uint64_t min_value_bytes(ValueType t) {
 bool valid_value_type(std::uint32_t t) { return t <= static_cast<std::uint32_t>(ValueType::kFloat64); }
 
 template <typename T, typename Wide>
-Status read_scalar(Cursor& c, Value& v, const char* what) {
+Status read_scalar(Cursor& c, Value& v, const char* what, const std::string& key) {
   T x{};
-  LPU_TRY(c.read(x, what), "");
+  LPU_TRY(c.read(x, what, "key", key), "");
   v.data = static_cast<Wide>(x);
   return {};
 }
@@ -66,7 +66,7 @@ Status read_array(Cursor& c, Value& v, int depth, const std::string& key) {
   const std::uint64_t at = c.offset();
   std::uint32_t elem_raw = 0;
   std::uint64_t count = 0;
-  LPU_TRY(c.read(elem_raw, "array element type"), "");
+  LPU_TRY(c.read(elem_raw, "array element type", "key", key), "");
   if (!valid_value_type(elem_raw)) {
     return c.error_at(at, StatusCode::kDataLoss,
                       "key '" + key + "': unknown array element type " + std::to_string(elem_raw) +
@@ -77,7 +77,7 @@ Status read_array(Cursor& c, Value& v, int depth, const std::string& key) {
     return c.error_at(at, StatusCode::kUnimplemented,
                       "key '" + key + "': arrays nested more than two deep are not supported");
   }
-  LPU_TRY(c.read(count, "array length"), "");
+  LPU_TRY(c.read(count, "array length", "key", key), "");
   if (count > c.remaining() / min_value_bytes(elem)) {
     return c.error_at(at, StatusCode::kDataLoss,
                       "key '" + key + "': array of " + std::to_string(count) + " " +
@@ -95,20 +95,20 @@ Status read_array(Cursor& c, Value& v, int depth, const std::string& key) {
 Status read_value(Cursor& c, ValueType type, Value& v, int depth, const std::string& key) {
   v.type = type;
   switch (type) {
-    case ValueType::kUint8: return read_scalar<std::uint8_t, std::uint64_t>(c, v, "uint8 value");
-    case ValueType::kInt8: return read_scalar<std::int8_t, std::int64_t>(c, v, "int8 value");
-    case ValueType::kUint16: return read_scalar<std::uint16_t, std::uint64_t>(c, v, "uint16 value");
-    case ValueType::kInt16: return read_scalar<std::int16_t, std::int64_t>(c, v, "int16 value");
-    case ValueType::kUint32: return read_scalar<std::uint32_t, std::uint64_t>(c, v, "uint32 value");
-    case ValueType::kInt32: return read_scalar<std::int32_t, std::int64_t>(c, v, "int32 value");
-    case ValueType::kUint64: return read_scalar<std::uint64_t, std::uint64_t>(c, v, "uint64 value");
-    case ValueType::kInt64: return read_scalar<std::int64_t, std::int64_t>(c, v, "int64 value");
-    case ValueType::kFloat32: return read_scalar<float, double>(c, v, "float32 value");
-    case ValueType::kFloat64: return read_scalar<double, double>(c, v, "float64 value");
+    case ValueType::kUint8: return read_scalar<std::uint8_t, std::uint64_t>(c, v, "uint8 value", key);
+    case ValueType::kInt8: return read_scalar<std::int8_t, std::int64_t>(c, v, "int8 value", key);
+    case ValueType::kUint16: return read_scalar<std::uint16_t, std::uint64_t>(c, v, "uint16 value", key);
+    case ValueType::kInt16: return read_scalar<std::int16_t, std::int64_t>(c, v, "int16 value", key);
+    case ValueType::kUint32: return read_scalar<std::uint32_t, std::uint64_t>(c, v, "uint32 value", key);
+    case ValueType::kInt32: return read_scalar<std::int32_t, std::int64_t>(c, v, "int32 value", key);
+    case ValueType::kUint64: return read_scalar<std::uint64_t, std::uint64_t>(c, v, "uint64 value", key);
+    case ValueType::kInt64: return read_scalar<std::int64_t, std::int64_t>(c, v, "int64 value", key);
+    case ValueType::kFloat32: return read_scalar<float, double>(c, v, "float32 value", key);
+    case ValueType::kFloat64: return read_scalar<double, double>(c, v, "float64 value", key);
     case ValueType::kBool: {
       const std::uint64_t at = c.offset();
       std::uint8_t b = 0;
-      LPU_TRY(c.read(b, "bool value"), "");
+      LPU_TRY(c.read(b, "bool value", "key", key), "");
       if (b > 1) {
         return c.error_at(at, StatusCode::kDataLoss,
                           "key '" + key + "': bool value " + std::to_string(b) + " (expected 0 or 1)");
@@ -118,7 +118,7 @@ Status read_value(Cursor& c, ValueType type, Value& v, int depth, const std::str
     }
     case ValueType::kString: {
       std::string s;
-      LPU_TRY(c.read_string(s, "string value"), "key '" + key + "'");
+      LPU_TRY(c.read_string(s, "string value", "key", key), "");
       v.data = std::move(s);
       return {};
     }
@@ -217,7 +217,7 @@ Status File::parse(OpenOptions options) {
     }
     const std::uint64_t type_at = c.offset();
     std::uint32_t type = 0;
-    LPU_TRY(c.read(type, "metadata value type"), "");
+    LPU_TRY(c.read(type, "metadata value type", "key", kv.key), "");
     if (!valid_value_type(type)) {
       return c.error_at(type_at, StatusCode::kDataLoss,
                         "key '" + kv.key + "': unknown value type " + std::to_string(type) +
@@ -254,7 +254,7 @@ Status File::parse(OpenOptions options) {
     }
     const std::string where = "tensor '" + t.name + "'";
     std::uint32_t n_dims = 0;
-    LPU_TRY(c.read(n_dims, "tensor dimension count"), where);
+    LPU_TRY(c.read(n_dims, "dimension count", "tensor", t.name), "");
     if (n_dims == 0 || n_dims > kMaxDims) {
       return c.error_at(at, StatusCode::kDataLoss,
                         where + ": " + std::to_string(n_dims) + " dimensions (expected 1..4)");
@@ -262,7 +262,7 @@ Status File::parse(OpenOptions options) {
     t.dims.resize(n_dims);
     t.n_elements = 1;
     for (std::uint64_t& d : t.dims) {
-      LPU_TRY(c.read(d, "tensor dimension"), where);
+      LPU_TRY(c.read(d, "dimension", "tensor", t.name), "");
       if (d > static_cast<std::uint64_t>(INT64_MAX) || mul_overflows(t.n_elements, d, t.n_elements) ||
           t.n_elements > static_cast<std::uint64_t>(INT64_MAX)) {
         return c.error_at(at, StatusCode::kDataLoss,
@@ -271,8 +271,8 @@ Status File::parse(OpenOptions options) {
     }
     const std::uint64_t type_at = c.offset();
     std::uint32_t type_id = 0;
-    LPU_TRY(c.read(type_id, "tensor type"), where);
-    LPU_TRY(c.read(t.offset, "tensor data offset"), where);
+    LPU_TRY(c.read(type_id, "type", "tensor", t.name), "");
+    LPU_TRY(c.read(t.offset, "data offset", "tensor", t.name), "");
     t.type = static_cast<TensorType>(type_id);
     auto traits = supported_type_traits(type_id);
     if (!traits) {

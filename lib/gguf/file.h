@@ -41,7 +41,7 @@ struct TensorInfo {
   const std::uint8_t* data = nullptr;
 
   std::uint64_t row_length() const { return dims.empty() ? 1 : dims[0]; }
-  std::uint64_t n_rows() const { return dims.empty() ? 0 : n_elements / dims[0]; }
+  std::uint64_t n_rows() const { return dims.empty() || dims[0] == 0 ? 0 : n_elements / dims[0]; }
   std::span<const std::uint8_t> bytes() const { return {data, static_cast<std::size_t>(n_bytes)}; }
   /// "[576, 49152]"
   std::string shape_string() const;
