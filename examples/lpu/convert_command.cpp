@@ -3,7 +3,7 @@
 #include <string>
 
 #include "examples/lpu/command.h"
-#include "lib/gguf/writer.h"
+#include "lib/gguf/rewrite.h"
 
 namespace lpu::cli {
 namespace {

@@ -140,6 +140,7 @@ Status run_decode(const RunOptions& o) {
   } else {
     std::printf("%s\n", tail.c_str());
   }
+  std::fflush(stdout);  // the result first, then the timing line on stderr
   const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
   const double decode_s = std::chrono::duration<double>(t2 - t1).count();
   std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s; generated: %zu tokens, %.1f tokens/s\n", prompt.size(),
