@@ -1,0 +1,154 @@
+#include "kernels/gemm/matmul_s8.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/dispatch/check.h"
+
+namespace lpu::kernels {
+namespace {
+
+// GEMV tasks: about 128 KiB of weights each (long enough that scheduling
+// costs little against streaming them), but at least 16 tasks when the
+// matrix allows, so two threads stay balanced on small matrices.
+constexpr std::size_t kGemvTaskBytes = 128 * 1024;
+constexpr std::size_t kGemvMinTasks = 16;
+// GEMM blocks: 6 panels (96 columns; 24 KiB of weights per group at
+// G = 256, held in L1 while every row tile passes) by up to 64 rows (their
+// fp32 sums, 24 KiB, stay near L1 too). On a 2-thread run of a shared
+// 16-core Xeon (noisy, +-15%), 64 rows were as fast as 256 at M = 128 and
+// 5-10% faster at M = 512; 3- or 12-panel blocks and 8 x 32 tiles were
+// slower.
+constexpr std::size_t kGemmBlockPanels = 6;
+constexpr std::size_t kGemmBlockRows = 64;
+// Groups per tile call: about 256 k (8 groups at G = 32, 1 at G >= 256), so
+// small groups do not pay a call and its set-up each.
+constexpr std::size_t kGemmCallK = 256;
+
+struct Problem {
+  const PackedWeights& w;
+  const QuantizedRows& x;
+  float* y;
+  std::size_t y_stride;
+  const GemmKernelSet& kernels;
+};
+
+std::size_t panel_columns(const PackedWeights& w, std::size_t p) {
+  return std::min(kPanelColumns, w.n() - p * kPanelColumns);
+}
+
+void run_gemv(const Problem& pr, ThreadPool* pool) {
+  const PackedWeights& w = pr.w;
+  const std::size_t by_bytes = (kGemvTaskBytes + w.panel_bytes() - 1) / w.panel_bytes();
+  const std::size_t per_task =
+      std::clamp<std::size_t>(by_bytes, 1, std::max<std::size_t>(1, w.panels() / kGemvMinTasks));
+  const std::size_t tasks = (w.panels() + per_task - 1) / per_task;
+  const GemvFn fn = pr.kernels.gemv[pr.x.rows() - 1];
+  GemvArgs base{};
+  base.group_bytes = w.group_bytes();
+  base.groups = w.groups();
+  base.group_quads = w.group_quads(0);
+  base.last_quads = w.group_quads(w.groups() - 1);
+  base.x = pr.x.row(0);
+  base.x_stride = pr.x.stride();
+  base.group_size = w.group_size();
+  base.x_scales = pr.x.scales(0);
+  base.x_sums = pr.x.sums(0);
+  base.y_stride = pr.y_stride;
+  run_tasks(pool, tasks, [&](std::size_t t) {
+    GemvArgs a = base;
+    const std::size_t end = std::min(w.panels(), (t + 1) * per_task);
+    for (std::size_t p = t * per_task; p < end; ++p) {
+      a.panel = w.group_block(p, 0);
+      a.y = pr.y + p * kPanelColumns;
+      a.columns = panel_columns(w, p);
+      fn(a);
+    }
+  });
+}
+
+// Groups [g0, g1) over a block: every row tile of 8 (last one shorter)
+// against every panel tile of the block (widest first, last one narrower).
+void gemm_block_groups(const Problem& pr, std::size_t r0, std::size_t rows, std::size_t p0,
+                       std::size_t panels, std::size_t g0, std::size_t g1, float* acc) {
+  const std::size_t width = panels * kPanelColumns;
+  const PackedWeights& w = pr.w;
+  GemmTileArgs a{};
+  a.w_group_bytes = w.group_bytes();
+  a.groups = g1 - g0;
+  a.group_size = w.group_size();
+  a.group_quads = w.group_quads(g0);
+  a.last_quads = w.group_quads(g1 - 1);
+  // The next run's weights, while this one computes: its blocks sit one
+  // per page, where the hardware prefetcher starts late.
+  if (g1 < w.groups()) {
+    const std::size_t bytes = (std::min(w.groups(), g1 + (g1 - g0)) - g1) * w.group_bytes();
+    for (std::size_t p = p0; p < p0 + panels; ++p) {
+      const std::uint8_t* next = w.group_block(p, g1);
+      for (std::size_t b = 0; b < bytes; b += kVectorBytes) __builtin_prefetch(next + b);
+    }
+  }
+  for (std::size_t mt = 0; mt < rows; mt += kMaxTileRows) {
+    const std::size_t mr = std::min<std::size_t>(kMaxTileRows, rows - mt);
+    for (std::size_t i = 0; i < mr; ++i) {
+      const std::size_t r = r0 + mt + i;
+      a.x[i] = pr.x.row(r) + g0 * w.group_size();
+      a.x_sums[i] = pr.x.sums(r) + g0;
+      a.x_scales[i] = pr.x.scales(r) + g0;
+    }
+    for (std::size_t pt = 0; pt < panels;) {
+      const std::size_t np = std::min<std::size_t>(pr.kernels.max_panels, panels - pt);
+      for (std::size_t j = 0; j < np; ++j) a.w[j] = w.group_block(p0 + pt + j, g0);
+      for (std::size_t i = 0; i < mr; ++i) a.acc[i] = acc + (mt + i) * width + pt * kPanelColumns;
+      pr.kernels.gemm[mr - 1][np - 1](a);
+      pt += np;
+    }
+  }
+}
+
+void run_gemm(const Problem& pr, ThreadPool* pool) {
+  const PackedWeights& w = pr.w;
+  const std::size_t m = pr.x.rows();
+  const std::size_t col_blocks = (w.panels() + kGemmBlockPanels - 1) / kGemmBlockPanels;
+  const std::size_t row_blocks = (m + kGemmBlockRows - 1) / kGemmBlockRows;
+  const std::size_t groups_per_call = std::max<std::size_t>(1, kGemmCallK / w.group_size());
+  run_tasks(pool, col_blocks * row_blocks, [&](std::size_t t) {
+    const std::size_t p0 = (t / row_blocks) * kGemmBlockPanels;
+    const std::size_t r0 = (t % row_blocks) * kGemmBlockRows;
+    const std::size_t panels = std::min(kGemmBlockPanels, w.panels() - p0);
+    const std::size_t rows = std::min(kGemmBlockRows, m - r0);
+    const std::size_t width = panels * kPanelColumns;
+    thread_local std::vector<float> scratch;
+    scratch.assign(rows * width, 0.0f);
+    for (std::size_t g = 0; g < w.groups(); g += groups_per_call) {
+      gemm_block_groups(pr, r0, rows, p0, panels, g, std::min(w.groups(), g + groups_per_call),
+                        scratch.data());
+    }
+    const std::size_t cols = std::min(width, w.n() - p0 * kPanelColumns);
+    for (std::size_t i = 0; i < rows; ++i) {
+      std::memcpy(pr.y + (r0 + i) * pr.y_stride + p0 * kPanelColumns, scratch.data() + i * width,
+                  cols * sizeof(float));
+    }
+  });
+}
+
+}  // namespace
+
+void matmul_s8(const PackedWeights& w, const QuantizedRows& x, float* y,
+               const MatmulOptions& options) {
+  LPU_KERNEL_CHECK(x.rows() == 0 || (x.k() == w.k() && x.group_size() == w.group_size()),
+                   "activations and weights differ in k or group size");
+  const std::size_t y_stride = options.y_stride != 0 ? options.y_stride : w.n();
+  LPU_KERNEL_CHECK(y_stride >= w.n(), "y_stride shorter than a row of y");
+  if (x.rows() == 0 || w.panels() == 0) return;
+  const Int8Kernels& k = options.kernels != nullptr ? *options.kernels : int8_kernels();
+  const Problem pr{w, x, y, y_stride, *k.gemm};
+  if (x.rows() <= static_cast<std::size_t>(kMaxTileRows)) {
+    run_gemv(pr, options.pool);
+  } else {
+    run_gemm(pr, options.pool);
+  }
+}
+
+}  // namespace lpu::kernels

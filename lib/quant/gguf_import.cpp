@@ -1,0 +1,81 @@
+#include "lib/quant/gguf_import.h"
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/quantize/quantize.h"
+#include "lib/gguf/dequantize.h"
+
+namespace lpu::quant {
+namespace {
+
+constexpr std::size_t kQ8_0BlockElems = 32;
+constexpr std::size_t kQ8_0BlockBytes = 34;
+
+std::string where(const gguf::File& file, const gguf::TensorInfo& tensor) {
+  return file.path() + ": tensor '" + tensor.name + "' " + tensor.shape_string();
+}
+
+}  // namespace
+
+Result<kernels::QuantizedRows> import_q8_0(std::span<const std::uint8_t> blocks, std::size_t rows,
+                                           std::size_t k) {
+  if (rows == 0 || k == 0 || k % kQ8_0BlockElems != 0) {
+    return invalid_argument("Q8_0 import: row length " + std::to_string(k) +
+                            " is not a positive multiple of 32");
+  }
+  const std::size_t per_row = k / kQ8_0BlockElems;
+  if (blocks.size() / kQ8_0BlockBytes / per_row != rows ||
+      blocks.size() != rows * per_row * kQ8_0BlockBytes) {
+    return invalid_argument("Q8_0 import: " + std::to_string(blocks.size()) + " bytes for [" +
+                            std::to_string(rows) + ", " + std::to_string(k) + "] (expected " +
+                            std::to_string(rows * per_row * kQ8_0BlockBytes) + ")");
+  }
+  kernels::QuantizedRows q(rows, k, kQ8_0GroupSize);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t b = 0; b < per_row; ++b) {
+      const std::uint8_t* block = blocks.data() + (r * per_row + b) * kQ8_0BlockBytes;
+      std::uint16_t d;
+      std::memcpy(&d, block, sizeof(d));
+      q.scales(r)[b] = gguf::f16_to_f32(d);
+      std::memcpy(q.row(r) + b * kQ8_0BlockElems, block + 2, kQ8_0BlockElems);
+    }
+  }
+  q.update_sums();
+  return q;
+}
+
+Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf::TensorInfo& tensor,
+                                             const QuantConfig& config) {
+  LPU_TRY(validate(config), where(file, tensor));
+  if (!tensor.supported || tensor.data == nullptr) {
+    return invalid_argument(
+        where(file, tensor) + ": type " +
+        std::string(gguf::type_name(static_cast<std::uint32_t>(tensor.type))) +
+        " cannot be read (supported: " + std::string(gguf::supported_type_list()) + ")");
+  }
+  const std::size_t k = tensor.row_length();
+  const std::size_t rows = tensor.n_rows();
+  if (rows == 0 || k == 0) return invalid_argument(where(file, tensor) + ": empty tensor");
+  if (tensor.type == gguf::TensorType::kQ8_0 && config.group_size == kQ8_0GroupSize) {
+    LPU_ASSIGN_OR_RETURN(kernels::QuantizedRows q, import_q8_0(tensor.bytes(), rows, k));
+    return q;
+  }
+  const std::optional<std::uint64_t> row_bytes = gguf::row_bytes(tensor.type, k);
+  if (!row_bytes || *row_bytes * rows != tensor.n_bytes) {
+    return data_loss(where(file, tensor) + ": " + std::to_string(tensor.n_bytes) +
+                     " bytes do not hold " + std::to_string(rows) + " whole rows");
+  }
+  // Row by row, so only one fp32 row exists at a time.
+  kernels::QuantizedRows q(rows, k, config.group_size);
+  std::vector<float> row(k);
+  for (std::size_t r = 0; r < rows; ++r) {
+    gguf::dequantize_row(tensor.type, tensor.data + r * *row_bytes, row.data(), k);
+    kernels::quantize_rows(row.data(), k, q, r, 1);
+  }
+  return q;
+}
+
+}  // namespace lpu::quant
