@@ -9,6 +9,8 @@
 # to $BUILD/fuzz-artifacts/. Environment: LPU_FUZZ_BUILD_DIR (default
 # build/fuzz), LPU_FUZZ_JOBS (build parallelism, default 2), LPU_SHARED_DIR.
 set -euo pipefail
+source "$(dirname "$0")/common.sh"
+ensure_apt_packages clang libclang-rt-14-dev
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
