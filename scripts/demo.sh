@@ -6,7 +6,7 @@
 source "$(dirname "$0")/common.sh"
 
 prompt="${1:-What are the three primary colors?}"
-n_tokens="${2:-96}"
+n_tokens="${2:-64}"
 
 ensure_apt_packages
 model="$(fetch_smollm2)" || { log "error: cannot run the demo without the model"; exit 1; }

@@ -191,7 +191,7 @@ INSTANTIATE_TEST_SUITE_P(Goldens, GoldenTest, ::testing::ValuesIn(list_golden_fi
 // Guards against a golden silently disappearing (the suite above would just
 // shrink).
 TEST(GoldenFiles, EveryExpectedGoldenIsPresent) {
-  for (const char* name : {"stories260K", "smollm2_f32_chat", "smollm2_f32_plain",
+  for (const char* name : {"stories260K", "smollm2_f32_chat", "smollm2_f32_demo", "smollm2_f32_plain",
                            "synth_tiny_dense", "synth_tiny_moe"}) {
     EXPECT_TRUE(fs::exists(golden_dir() / (std::string(name) + ".lpugold"))) << name;
   }

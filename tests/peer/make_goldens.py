@@ -32,6 +32,11 @@ SMOLLM2_CHAT = (
     "<|im_start|>assistant\n"
 )
 
+# What scripts/demo.sh sends by default: its prompt as one user message in
+# llama.cpp's built-in ChatML rendering (no system message), which is what
+# `lpu run --chat` renders. tests/golden checks our rendering gives these ids.
+SMOLLM2_DEMO = "<|im_start|>user\nWhat are the three primary colors?<|im_end|>\n<|im_start|>assistant\n"
+
 # BOS, then ids spread over the synthetic vocabulary (512: specials, 256
 # byte tokens, printable pieces).
 SYNTH_PROMPT_IDS = "1,300,301,72,400,511,259,5"
@@ -52,6 +57,13 @@ GOLDENS = [
         "source": SMOLLM2_Q4_1,
         "args": ["--prompt", SMOLLM2_CHAT, "--special"],
         "full_rows": "0,36,-1",
+    },
+    {
+        "name": "smollm2_f32_demo",
+        "origin": "cache:" + SMOLLM2_F32,
+        "source": SMOLLM2_Q4_1,
+        "args": ["--prompt", SMOLLM2_DEMO, "--special"],
+        "full_rows": "-1",
     },
     {
         "name": "smollm2_f32_plain",
