@@ -1,14 +1,18 @@
 // lpu run MODEL --prompt TEXT -n N: greedy decode with the fp32 reference
-// forward pass, streaming the text to standard output.
+// forward pass (or, with --int8, the int8 forward pass), streaming the text
+// to standard output.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "examples/lpu/command.h"
 #include "include/lpu/chat.h"
+#include "include/lpu/int8_session.h"
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
 #include "include/lpu/tokenizer.h"
@@ -28,6 +32,10 @@ struct RunOptions {
   bool special = false;
   bool json = false;
   std::string logits_path;
+  bool int8 = false;
+  int group = Int8Options{}.group_size;
+  std::string kv = "int8";
+  int threads = 0;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -93,7 +101,42 @@ class LogitsWriter {
   std::string path_;
 };
 
-Status run_decode(const RunOptions& o) {
+// One forward call of whichever pass --int8 selects.
+using ForwardFn = std::function<Result<std::vector<float>>(std::span<const TokenId>, bool)>;
+
+Result<Int8Options> int8_options(const RunOptions& o, bool given_group, bool given_kv, bool given_threads) {
+  if (!o.int8) {
+    if (given_group) return invalid_argument("--group applies only with --int8");
+    if (given_kv) return invalid_argument("--kv applies only with --int8");
+    if (given_threads) return invalid_argument("--threads applies only with --int8");
+    return Int8Options{};
+  }
+  Int8Options opt;
+  opt.group_size = o.group;
+  opt.threads = o.threads;
+  if (o.kv == "int8") {
+    opt.kv = KvPrecision::kInt8;
+  } else if (o.kv == "f16") {
+    opt.kv = KvPrecision::kF16;
+  } else {
+    return invalid_argument("--kv " + o.kv + " (expected int8 or f16)");
+  }
+  return opt;
+}
+
+// The session --int8 asks for, owned by the returned function.
+Result<ForwardFn> make_session(const RunOptions& o, const Model& model, int context, const Int8Options& opt) {
+  if (o.int8) {
+    LPU_ASSIGN_OR_RETURN(Int8Session session, Int8Session::create(model, context, opt));
+    auto s = std::make_shared<Int8Session>(std::move(session));
+    return ForwardFn([s](std::span<const TokenId> t, bool all) { return s->forward(t, all); });
+  }
+  LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
+  auto s = std::make_shared<ReferenceSession>(std::move(session));
+  return ForwardFn([s](std::span<const TokenId> t, bool all) { return s->forward(t, all); });
+}
+
+Status run_decode(const RunOptions& o, const Int8Options& int8_opt) {
   if (o.n_predict < 0) return invalid_argument("-n " + std::to_string(o.n_predict) + " (expected >= 0)");
   if (o.prompt.empty() == o.prompt_ids.empty()) {
     return invalid_argument("give exactly one of --prompt TEXT and --prompt-ids IDS");
@@ -104,12 +147,12 @@ Status run_decode(const RunOptions& o) {
   if (prompt.empty()) return invalid_argument("the prompt has no tokens");
   const int n_vocab = model.config().n_vocab;
   const int context = o.context > 0 ? o.context : static_cast<int>(prompt.size()) + o.n_predict;
-  LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
+  LPU_ASSIGN_OR_RETURN(ForwardFn forward, make_session(o, model, context, int8_opt));
   LogitsWriter logits_out;
   LPU_TRY(logits_out.open(o.logits_path), "");
 
   const auto t0 = Clock::now();
-  LPU_ASSIGN_OR_RETURN(std::vector<float> logits, session.forward(prompt, logits_out.enabled()));
+  LPU_ASSIGN_OR_RETURN(std::vector<float> logits, forward(prompt, logits_out.enabled()));
   LPU_TRY(logits_out.write(logits), "");
   const auto t1 = Clock::now();
 
@@ -128,7 +171,7 @@ Status run_decode(const RunOptions& o) {
     }
     if (i + 1 == o.n_predict) break;  // the last token needs no forward pass
     const TokenId fed[1] = {next};
-    LPU_ASSIGN_OR_RETURN(logits, session.forward(fed, logits_out.enabled()));
+    LPU_ASSIGN_OR_RETURN(logits, forward(fed, logits_out.enabled()));
     LPU_TRY(logits_out.write(logits), "");
   }
   const std::string tail = stream.flush();
@@ -153,7 +196,7 @@ Status run_decode(const RunOptions& o) {
 
 void add_run_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Decode greedily with the fp32 reference forward pass, streaming text");
+  CLI::App* cmd = app.add_subcommand("run", "Decode greedily with the fp32 reference (or int8) forward pass, streaming text");
   cmd->add_option("model", o->model, "GGUF model")->required();
   cmd->add_option("--prompt,-p", o->prompt, "Prompt text ('-' reads standard input verbatim)");
   cmd->add_option("--prompt-ids", o->prompt_ids, "Evaluate exactly these token ids, e.g. 1,2,3");
@@ -165,7 +208,19 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_flag("--special", o->special, "Parse special token texts in the prompt");
   cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\"} instead of streaming");
   cmd->add_option("--logits", o->logits_path, "Write every evaluated token's logits (f32 LE rows) to FILE");
-  cmd->callback([&action, o] { action = [o] { return run_decode(*o); }; });
+  cmd->add_flag("--int8", o->int8, "Use the int8 forward pass (int8 weights, activations and KV cache)");
+  CLI::Option* group = cmd->add_option("--group", o->group, "--int8: quantisation group size G (a multiple of 32; default 256)");
+  CLI::Option* kv = cmd->add_option("--kv", o->kv, "--int8: KV cache precision, int8 (default) or f16");
+  CLI::Option* threads = cmd->add_option("--threads", o->threads, "--int8: worker threads (default: all)");
+  cmd->callback([&action, o, group, kv, threads] {
+    const bool given_group = group->count() > 0;
+    const bool given_kv = kv->count() > 0;
+    const bool given_threads = threads->count() > 0;
+    action = [o, given_group, given_kv, given_threads]() -> Status {
+      LPU_ASSIGN_OR_RETURN(Int8Options opt, int8_options(*o, given_group, given_kv, given_threads));
+      return run_decode(*o, opt);
+    };
+  });
 }
 
 }  // namespace lpu::cli
