@@ -3,13 +3,15 @@
 # one run: prefill tokens/s (a 256-token prompt), decode tokens/s (128
 # greedy tokens after an 8-token prompt) and decode as a fraction of the
 # read bandwidth measured by lpu_bench_kernels' probe/read_bw in the same
-# run. Models: SmolLM2-135M-Instruct (its Q4_1 file) and the synthetic
-# llama-1b preset (Q8_0, ~1.2 GB, written once into the model cache).
+# run (medians of 5 repetitions). Models: SmolLM2-135M-Instruct (its Q4_1
+# file) and the synthetic llama-1b preset (Q8_0, ~1.2 GB, written once
+# into the model cache).
 # tests/peer/peer_speed.py does the measuring; docs/accuracy.md ("Speed")
 # explains the figures.
 #
 # Usage: ./scripts/bench_e2e.sh [OUT.json] [extra peer_speed.py flags...]
-#   OUT.json defaults to $build_dir/bench_e2e.json; e.g. --reps 5 --group 32
+#   OUT.json defaults to $build_dir/bench_e2e.json. Defaults: --reps 5
+#   --group 256,32 (lpu at G = 256 and 32); later flags override them.
 # Builds lpu and lpu_bench_kernels (release, benchmarks on) in
 # ${LPU_BUILD_DIR:-build/e2e}. Measure on an otherwise idle machine: the
 # script waits (up to 20 minutes) for the load average to drop below 1 and
@@ -49,5 +51,5 @@ log "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 mkdir -p "$(dirname "$out")"
 "$LPU_VENV/bin/python" tests/peer/peer_speed.py --lpu "$lpu" \
   --bench "$build_dir/bench/lpu_bench_kernels" \
-  --model "smollm2=$smollm2" --model "llama-1b=$llama1b" --out "$out" "$@"
+  --model "smollm2=$smollm2" --model "llama-1b=$llama1b" --reps 5 --group 256,32 --out "$out" "$@"
 log "results: $out"

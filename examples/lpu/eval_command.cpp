@@ -77,11 +77,12 @@ Result<std::vector<TokenId>> eval_tokens(const EvalOptions& o, int n_vocab) {
     LPU_ASSIGN_OR_RETURN(ids, tok.encode(text, encode));
   }
   if (o.steps > 0 && static_cast<int>(ids.size()) > o.steps) ids.resize(o.steps);
-  if (ids.size() < 2) return invalid_argument("lpu eval needs at least 2 tokens, got " + std::to_string(ids.size()));
+  if (ids.size() < 2)
+    return invalid_argument("lpu eval needs at least 2 tokens, got " + std::to_string(ids.size()));
   for (TokenId id : ids) {
     if (id >= n_vocab) {
-      return invalid_argument("token id " + std::to_string(id) + " is outside " + o.model + "'s vocabulary of " +
-                              std::to_string(n_vocab) + " tokens");
+      return invalid_argument("token id " + std::to_string(id) + " is outside " + o.model +
+                              "'s vocabulary of " + std::to_string(n_vocab) + " tokens");
     }
   }
   return ids;
@@ -91,11 +92,13 @@ using ForwardFn = std::function<Result<std::vector<float>>(std::span<const Token
 
 // Teacher forcing in chunks of `chunk` tokens with every row's logits: the
 // same rows as one decode step per token, at prefill speed.
-Result<std::vector<float>> all_logits(const ForwardFn& forward, const std::vector<TokenId>& ids, int chunk) {
+Result<std::vector<float>> all_logits(const ForwardFn& forward, const std::vector<TokenId>& ids,
+                                      int chunk) {
   std::vector<float> out;
   for (std::size_t at = 0; at < ids.size(); at += static_cast<std::size_t>(chunk)) {
     const std::size_t n = std::min(ids.size() - at, static_cast<std::size_t>(chunk));
-    LPU_ASSIGN_OR_RETURN(std::vector<float> rows, forward(std::span<const TokenId>(ids.data() + at, n), true));
+    LPU_ASSIGN_OR_RETURN(std::vector<float> rows,
+                         forward(std::span<const TokenId>(ids.data() + at, n), true));
     out.insert(out.end(), rows.begin(), rows.end());
   }
   return out;
@@ -118,7 +121,8 @@ struct PassStats {
   double ppl = 0.0;
 };
 
-PassStats pass_stats(const std::vector<float>& logits, const std::vector<TokenId>& ids, int n_vocab) {
+PassStats pass_stats(const std::vector<float>& logits, const std::vector<TokenId>& ids,
+                     int n_vocab) {
   double nll = 0.0;
   for (std::size_t r = 0; r + 1 < ids.size(); ++r) {
     const float* row = logits.data() + r * n_vocab;
@@ -154,7 +158,8 @@ double kl_row(const float* p_row, const float* q_row, int n) {
   return kl;
 }
 
-void compare(const std::vector<float>& ref, const std::vector<float>& q, std::size_t rows, int n_vocab, ConfigStats& s) {
+void compare(const std::vector<float>& ref, const std::vector<float>& q, std::size_t rows,
+             int n_vocab, ConfigStats& s) {
   double kl_sum = 0.0;
   std::size_t agree = 0;
   for (std::size_t r = 0; r < rows; ++r) {
@@ -176,15 +181,19 @@ Result<KvPrecision> parse_kv(const std::string& kv) {
   return invalid_argument("--kv " + kv + " (expected int8 or f16)");
 }
 
-Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model, const std::vector<TokenId>& ids,
-                              const std::vector<float>& ref, int group, const std::string& kv) {
+Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model,
+                              const std::vector<TokenId>& ids, const std::vector<float>& ref,
+                              int group, const std::string& kv) {
   Int8Options opt;
   opt.group_size = group;
   opt.threads = o.threads;
   LPU_ASSIGN_OR_RETURN(opt.kv, parse_kv(kv));
   const auto t0 = Clock::now();
-  LPU_ASSIGN_OR_RETURN(Int8Session session, Int8Session::create(model, static_cast<int>(ids.size()), opt));
-  const ForwardFn forward = [&session](std::span<const TokenId> t, bool all) { return session.forward(t, all); };
+  LPU_ASSIGN_OR_RETURN(Int8Session session,
+                       Int8Session::create(model, static_cast<int>(ids.size()), opt));
+  const ForwardFn forward = [&session](std::span<const TokenId> t, bool all) {
+    return session.forward(t, all);
+  };
   LPU_ASSIGN_OR_RETURN(std::vector<float> logits, all_logits(forward, ids, o.chunk));
   ConfigStats s;
   s.group = group;
@@ -208,9 +217,15 @@ struct EvalReport {
 void print_json(const EvalReport& r) {
   nlohmann::json configs = nlohmann::json::array();
   for (const ConfigStats& c : r.configs) {
-    configs.push_back({{"group", c.group}, {"kv", c.kv}, {"kl_mean", c.kl_mean}, {"kl_max", c.kl_max},
-                       {"top1_agreement", c.top1}, {"nll_mean", c.pass.nll_mean}, {"ppl", c.pass.ppl},
-                       {"seconds", c.seconds}, {"kl_rows", c.kl_rows}});
+    configs.push_back({{"group", c.group},
+                       {"kv", c.kv},
+                       {"kl_mean", c.kl_mean},
+                       {"kl_max", c.kl_max},
+                       {"top1_agreement", c.top1},
+                       {"nll_mean", c.pass.nll_mean},
+                       {"ppl", c.pass.ppl},
+                       {"seconds", c.seconds},
+                       {"kl_rows", c.kl_rows}});
   }
   const nlohmann::json j = {
       {"model", r.model},
@@ -225,28 +240,37 @@ void print_json(const EvalReport& r) {
 
 void print_table(const EvalReport& r) {
   std::printf("int8 passes: %s\nreference (fp32): %s\n", r.model.c_str(), r.ref_model.c_str());
-  std::printf("%zu tokens: KL(ref || int8) and top-1 over %zu rows, perplexity over %zu next tokens\n\n",
-              r.ids.size(), r.ids.size(), r.ids.size() - 1);
-  std::printf("%-18s %12s %12s %8s %10s %8s\n", "pass", "KL mean", "KL max", "top-1", "ppl", "seconds");
-  std::printf("%-18s %12s %12s %8s %10.4f %8.1f\n", "fp32 reference", "-", "-", "-", r.ref.ppl, r.ref_seconds);
+  std::printf(
+      "%zu tokens: KL(ref || int8) and top-1 over %zu rows, perplexity over %zu next tokens\n\n",
+      r.ids.size(), r.ids.size(), r.ids.size() - 1);
+  std::printf("%-18s %12s %12s %8s %10s %8s\n", "pass", "KL mean", "KL max", "top-1", "ppl",
+              "seconds");
+  std::printf("%-18s %12s %12s %8s %10.4f %8.1f\n", "fp32 reference", "-", "-", "-", r.ref.ppl,
+              r.ref_seconds);
   for (const ConfigStats& c : r.configs) {
     const std::string name = "int8 G=" + std::to_string(c.group) + " kv=" + c.kv;
-    std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f\n", name.c_str(), c.kl_mean, c.kl_max, c.top1, c.pass.ppl,
-                c.seconds);
+    std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f\n", name.c_str(), c.kl_mean, c.kl_max,
+                c.top1, c.pass.ppl, c.seconds);
   }
 }
 
 Status check_options(const EvalOptions& o) {
-  if (o.text_path.empty() == o.ids.empty()) return invalid_argument("give exactly one of --text FILE and --ids IDS");
-  if (o.chunk < 1) return invalid_argument("--chunk " + std::to_string(o.chunk) + " (expected >= 1)");
-  if (o.steps < 0) return invalid_argument("--steps " + std::to_string(o.steps) + " (expected >= 0; 0: all tokens)");
-  if (o.threads < 0) return invalid_argument("--threads " + std::to_string(o.threads) + " (expected >= 0)");
+  if (o.text_path.empty() == o.ids.empty())
+    return invalid_argument("give exactly one of --text FILE and --ids IDS");
+  if (o.chunk < 1)
+    return invalid_argument("--chunk " + std::to_string(o.chunk) + " (expected >= 1)");
+  if (o.steps < 0)
+    return invalid_argument("--steps " + std::to_string(o.steps) +
+                            " (expected >= 0; 0: all tokens)");
+  if (o.threads < 0)
+    return invalid_argument("--threads " + std::to_string(o.threads) + " (expected >= 0)");
   for (const std::string& kv : o.kvs) LPU_TRY(parse_kv(kv).status(), "");
   // Checked here too (Int8Session::create has the same rule) so that a bad
   // G fails before the reference pass, not minutes into the run.
   for (int g : o.groups) {
     if (g < 32 || g > 65536 || g % 32 != 0) {
-      return invalid_argument("--group " + std::to_string(g) + " (expected a multiple of 32 in [32, 65536])");
+      return invalid_argument("--group " + std::to_string(g) +
+                              " (expected a multiple of 32 in [32, 65536])");
     }
   }
   return {};
@@ -260,17 +284,22 @@ Status run_eval(const EvalOptions& o) {
   const int n_vocab = model.config().n_vocab;
   if (ref_model.config().n_vocab != n_vocab) {
     return invalid_argument(ref_path + ": --ref has " + std::to_string(ref_model.config().n_vocab) +
-                            " tokens in its vocabulary, " + o.model + " has " + std::to_string(n_vocab));
+                            " tokens in its vocabulary, " + o.model + " has " +
+                            std::to_string(n_vocab));
   }
   EvalReport report{o.model, ref_path, {}, {}, 0.0, {}};
   LPU_ASSIGN_OR_RETURN(report.ids, eval_tokens(o, n_vocab));
   const auto t0 = Clock::now();
-  LPU_ASSIGN_OR_RETURN(ReferenceSession ref, ReferenceSession::create(ref_model, static_cast<int>(report.ids.size())));
-  const ForwardFn forward = [&ref](std::span<const TokenId> t, bool all) { return ref.forward(t, all); };
+  LPU_ASSIGN_OR_RETURN(ReferenceSession ref,
+                       ReferenceSession::create(ref_model, static_cast<int>(report.ids.size())));
+  const ForwardFn forward = [&ref](std::span<const TokenId> t, bool all) {
+    return ref.forward(t, all);
+  };
   LPU_ASSIGN_OR_RETURN(std::vector<float> ref_logits, all_logits(forward, report.ids, o.chunk));
   report.ref = pass_stats(ref_logits, report.ids, n_vocab);
   report.ref_seconds = seconds_since(t0);
-  std::fprintf(stderr, "fp32 reference: %zu tokens in %.1f s\n", report.ids.size(), report.ref_seconds);
+  std::fprintf(stderr, "fp32 reference: %zu tokens in %.1f s\n", report.ids.size(),
+               report.ref_seconds);
   for (int group : o.groups) {
     for (const std::string& kv : o.kvs) {
       LPU_ASSIGN_OR_RETURN(ConfigStats s, eval_int8(o, model, report.ids, ref_logits, group, kv));
@@ -290,18 +319,29 @@ Status run_eval(const EvalOptions& o) {
 
 void add_eval_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<EvalOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "eval", "Teacher-forced KL, top-1 agreement and perplexity of the int8 pass against the fp32 reference");
-  cmd->add_option("model", o->model, "GGUF model for the int8 passes (and the reference unless --ref)")->required();
-  cmd->add_option("--ref", o->ref_model, "GGUF model for the fp32 reference (same vocabulary; default: MODEL)");
-  cmd->add_option("--text", o->text_path, "Text file, tokenised with MODEL's tokenizer and its BOS default");
+  CLI::App* cmd = app.add_subcommand("eval",
+                                     "Teacher-forced KL, top-1 agreement and perplexity of the "
+                                     "int8 pass against the fp32 reference");
+  cmd->add_option("model", o->model,
+                  "GGUF model for the int8 passes (and the reference unless --ref)")
+      ->required();
+  cmd->add_option("--ref", o->ref_model,
+                  "GGUF model for the fp32 reference (same vocabulary; default: MODEL)");
+  cmd->add_option("--text", o->text_path,
+                  "Text file, tokenised with MODEL's tokenizer and its BOS default");
   cmd->add_option("--ids", o->ids, "Evaluate exactly these token ids, e.g. 1,2,3");
   cmd->add_option("--steps", o->steps, "Evaluate at most the first N tokens (0: all; default 512)");
-  cmd->add_option("--group", o->groups, "Group sizes G of the int8 passes, e.g. 32,256 (the default)")->delimiter(',');
-  cmd->add_option("--kv", o->kvs, "KV cache precisions of the int8 passes: f16,int8 (the default), f16 or int8")->delimiter(',');
-  cmd->add_option("--chunk", o->chunk, "Tokens per forward call (default 64; 1 gives one decode step per token)");
+  cmd->add_option("--group", o->groups,
+                  "Group sizes G of the int8 passes, e.g. 32,256 (the default)")
+      ->delimiter(',');
+  cmd->add_option("--kv", o->kvs,
+                  "KV cache precisions of the int8 passes: f16,int8 (the default), f16 or int8")
+      ->delimiter(',');
+  cmd->add_option("--chunk", o->chunk,
+                  "Tokens per forward call (default 64; 1 gives one decode step per token)");
   cmd->add_option("--threads", o->threads, "Worker threads of the int8 passes (default: all)");
-  cmd->add_flag("--json", o->json, "Print JSON (with the token ids and per-row KL) instead of a table");
+  cmd->add_flag("--json", o->json,
+                "Print JSON (with the token ids and per-row KL) instead of a table");
   cmd->callback([&action, o] { action = [o] { return run_eval(*o); }; });
 }
 

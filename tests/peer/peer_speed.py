@@ -30,8 +30,9 @@ Weight bytes per token count every matrix a token multiplies by once
 it is also the output): lpu's packed int8 with its scale headers at G,
 llama.cpp's tensors as stored. The KV cache and the one embedding row are
 left out (at most about 1% of the bytes here). Prefill as a fraction of
-the VNNI peak = 2 x (weights in those matrices) x tokens/s / probe/vnni_peak
-(GOP/s, same run): what a prefill at int8 peak would reach.
+the VNNI peak = 2 x (weights in those matrices; the output projection once
+per prompt, as both engines compute only the last token's logits) x
+tokens/s / probe/vnni_peak (GOP/s, same run).
 """
 
 import argparse
@@ -125,11 +126,21 @@ def packed_bytes(n, k, group):
 
 def weight_bytes(path, group):
     mats = matmul_tensors(path)
+    output = {"output.weight", "token_embd.weight"}  # whichever is the output projection
     return {
         "lpu": sum(packed_bytes(n, k, group) for _, n, k, _ in mats),
         "llama.cpp": sum(b for *_, b in mats),
         "parameters": sum(n * k for _, n, k, _ in mats),
+        "output_parameters": sum(n * k for name, n, k, _ in mats if name in output),
     }
+
+
+def prefill_ops_per_token(wb, n_prompt):
+    """Multiply-adds x 2 per prompt token: every matrix for every token, the
+    output projection only for the last one (neither engine computes the
+    others' logits)."""
+    body = wb["parameters"] - wb["output_parameters"]
+    return 2 * (body + wb["output_parameters"] / n_prompt)
 
 
 def tokens_of(path, text_path, count):
@@ -205,7 +216,8 @@ def measure_model(args, name, path, probe_gbps):
         r["decode_read_bw_fraction"] = r["decode_gbps"] / probe_gbps
     ratios = {e: {"prefill": r["prefill_tps"] / theirs["prefill_tps"], "decode": r["decode_tps"] / theirs["decode_tps"]}
               for e, r in engines.items() if e != "llama.cpp"}
-    return {"model": path, "parameters_in_matmuls": wb["parameters"], "prompt_tokens": len(ids),
+    return {"model": path, "parameters_in_matmuls": wb["parameters"],
+            "prefill_ops_per_token": prefill_ops_per_token(wb, len(ids)), "prompt_tokens": len(ids),
             "decode_prompt_tokens": len(short), "decode_tokens": args.decode_tokens, "engines": engines,
             "over_llama": ratios}
 
@@ -258,7 +270,7 @@ def main():
     for m in result["models"].values():  # against the probes of the whole run
         for r in m["engines"].values():
             r["decode_read_bw_fraction"] = r["decode_gbps"] / result["read_probe_gbps"]
-            r["prefill_gops"] = 2 * m["parameters_in_matmuls"] * r["prefill_tps"] / 1e9
+            r["prefill_gops"] = m["prefill_ops_per_token"] * r["prefill_tps"] / 1e9
             r["prefill_vnni_fraction"] = (r["prefill_gops"] / result["vnni_probe_gops"]
                                           if result["vnni_probe_gops"] else 0.0)
     print_table(result)
