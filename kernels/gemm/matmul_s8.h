@@ -6,7 +6,7 @@
 // is streamed once, linearly, for all rows together. m > 8 (prefill) runs
 // the gemm tiles (8 x 48 on AVX-512, with smaller tiles for the edges)
 // group by group over blocks of 96 columns, whose weights stay in L1 while
-// the rows pass. Work is split into tasks by columns (and by blocks of 64
+// the rows pass. Work is split into tasks by columns (and by blocks of 128
 // rows) with boundaries fixed by the shape alone, and every element is the
 // same ascending-group fma chain whichever kernel, tile, task or thread
 // computes it: results are bit-identical for any thread count, any ISA and
