@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "include/lpu/model.h"
+#include "lib/model/rope_angles.h"
 
 namespace lpu::reference {
 
@@ -46,16 +47,10 @@ class Rope {
 
  private:
   // cos/sin of each pair's angle at `pos`, as ggml_rope_cache_init builds them.
-  void angles(int pos, std::vector<float>& cos_sin) const;
+  void cos_sin(int pos, std::vector<float>& table) const;
 
-  int n_dims_;
   int head_dim_;
-  float theta_scale_;
-  float freq_scale_;
-  float ext_factor_;
-  float attn_factor_;
-  float corr_dims_[2];
-  std::vector<float> freq_factors_;
+  RopeAngleSchedule schedule_;
 };
 
 }  // namespace lpu::reference
