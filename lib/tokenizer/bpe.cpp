@@ -7,21 +7,14 @@
 // symbol's new pairs are queued. A queued pair is stale when either side
 // changed since it was queued. Final symbols that are not tokens are emitted
 // byte by byte, keeping only the single-byte strings that are tokens.
-#include <queue>
+#include <optional>
 
 #include "lib/tokenizer/encoders.h"
 #include "lib/tokenizer/pre_split.h"
-#include "lib/tokenizer/unicode.h"
+#include "lib/tokenizer/symbol_list.h"
 
 namespace lpu::tokenizer {
 namespace {
-
-struct Symbol {
-  int prev;
-  int next;
-  std::size_t offset;
-  std::size_t length;  // 0 once merged into its left neighbour
-};
 
 struct Bigram {
   int left;
@@ -29,6 +22,10 @@ struct Bigram {
   std::int32_t rank;
   std::size_t left_length;  // the sides' lengths when queued
   std::size_t right_length;
+
+  bool current(const Symbol& l, const Symbol& r) const {
+    return l.length == left_length && r.length == right_length;
+  }
 };
 
 struct WorseBigram {
@@ -40,55 +37,26 @@ struct WorseBigram {
 class BpeWord {
  public:
   BpeWord(const Tokenizer::Impl& vocab, std::string_view word, std::string& key)
-      : vocab_(vocab), word_(word), key_(key) {}
+      : vocab_(vocab),
+        key_(key),
+        symbols_(vocab.ignore_merges && vocab.find(word) >= 0 ? SymbolList::whole(word)
+                                                              : SymbolList::characters(word)) {}
 
   void run(std::vector<TokenId>& out) {
-    if (vocab_.ignore_merges && vocab_.find(word_) >= 0) {
-      symbols_.push_back({-1, -1, 0, word_.size()});
-    } else {
-      split_characters();
-    }
-    for (int i = 1; i < static_cast<int>(symbols_.size()); ++i) try_add(i - 1, i);
-    while (!queue_.empty()) {
-      const Bigram b = queue_.top();
-      queue_.pop();
-      Symbol& left = symbols_[b.left];
-      Symbol& right = symbols_[b.right];
-      if (left.length == 0 || right.length == 0) continue;
-      if (left.length != b.left_length || right.length != b.right_length) continue;
-      left.length += right.length;
-      right.length = 0;
-      left.next = right.next;
-      if (right.next >= 0) symbols_[right.next].prev = b.left;
-      try_add(left.prev, b.left);
-      try_add(b.left, left.next);
-    }
-    for (const Symbol& s : symbols_) {
-      if (s.length > 0) emit(word_.substr(s.offset, s.length), out);
+    merge_best_first<Bigram, WorseBigram>(
+        symbols_, [this](int left, int right) { return pair(left, right); });
+    for (const Symbol& s : symbols_.symbols()) {
+      if (s.length > 0) emit(symbols_.piece(s), out);
     }
   }
 
  private:
-  void split_characters() {
-    std::size_t offset = 0;
-    int index = 0;
-    while (offset < word_.size()) {
-      const std::size_t len = std::min(utf8_len_from_lead(static_cast<std::uint8_t>(word_[offset])),
-                                       word_.size() - offset);
-      offset += len;
-      symbols_.push_back({index - 1, offset == word_.size() ? -1 : index + 1, offset - len, len});
-      ++index;
-    }
-  }
-
-  void try_add(int left, int right) {
-    if (left < 0 || right < 0) return;
+  std::optional<Bigram> pair(int left, int right) const {
     const Symbol& l = symbols_[left];
     const Symbol& r = symbols_[right];
-    const std::int32_t rank =
-        vocab_.merge_rank(word_.substr(l.offset, l.length), word_.substr(r.offset, r.length), key_);
-    if (rank < 0) return;
-    queue_.push({left, right, rank, l.length, r.length});
+    const std::int32_t rank = vocab_.merge_rank(symbols_.piece(l), symbols_.piece(r), key_);
+    if (rank < 0) return std::nullopt;
+    return Bigram{left, right, rank, l.length, r.length};
   }
 
   void emit(std::string_view piece, std::vector<TokenId>& out) const {
@@ -102,10 +70,8 @@ class BpeWord {
   }
 
   const Tokenizer::Impl& vocab_;
-  std::string_view word_;
   std::string& key_;
-  std::vector<Symbol> symbols_;
-  std::priority_queue<Bigram, std::vector<Bigram>, WorseBigram> queue_;
+  SymbolList symbols_;
 };
 
 }  // namespace

@@ -8,26 +8,21 @@
 // made stale by earlier merges are recognised by their length and skipped.
 // Symbols that are not tokens at the end become byte tokens.
 #include <cstdio>
-#include <queue>
+#include <optional>
 
 #include "lib/tokenizer/encoders.h"
-#include "lib/tokenizer/unicode.h"
+#include "lib/tokenizer/symbol_list.h"
 
 namespace lpu::tokenizer {
 namespace {
-
-struct Symbol {
-  int prev;
-  int next;
-  std::size_t offset;
-  std::size_t length;  // 0 once merged into its left neighbour
-};
 
 struct Bigram {
   int left;
   int right;
   float score;
-  std::size_t length;
+  std::size_t length;  // the pair's length when queued
+
+  bool current(const Symbol& l, const Symbol& r) const { return l.length + r.length == length; }
 };
 
 struct WorseBigram {
@@ -38,53 +33,28 @@ struct WorseBigram {
 
 class SpmSession {
  public:
-  SpmSession(const Tokenizer::Impl& vocab, std::string_view text) : vocab_(vocab), text_(text) {}
+  SpmSession(const Tokenizer::Impl& vocab, std::string_view text)
+      : vocab_(vocab), symbols_(SymbolList::characters(text)) {}
 
   Status run(std::vector<TokenId>& out) {
-    split_characters();
-    for (int i = 1; i < static_cast<int>(symbols_.size()); ++i) try_add(i - 1, i);
-    while (!queue_.empty()) {
-      const Bigram b = queue_.top();
-      queue_.pop();
-      Symbol& left = symbols_[b.left];
-      Symbol& right = symbols_[b.right];
-      if (left.length == 0 || right.length == 0 || left.length + right.length != b.length) continue;
-      left.length += right.length;
-      right.length = 0;
-      left.next = right.next;
-      if (right.next >= 0) symbols_[right.next].prev = b.left;
-      try_add(left.prev, b.left);
-      try_add(b.left, left.next);
-    }
-    for (int i = symbols_.empty() ? -1 : 0; i != -1; i = symbols_[i].next) {
+    merge_best_first<Bigram, WorseBigram>(
+        symbols_, [this](int left, int right) { return pair(left, right); });
+    for (int i = symbols_.size() == 0 ? -1 : 0; i != -1; i = symbols_[i].next) {
       LPU_TRY(emit(symbols_[i], out), "");
     }
     return {};
   }
 
  private:
-  void split_characters() {
-    std::size_t offset = 0;
-    int index = 0;
-    while (offset < text_.size()) {
-      const std::size_t len = std::min(utf8_len_from_lead(static_cast<std::uint8_t>(text_[offset])),
-                                       text_.size() - offset);
-      offset += len;
-      symbols_.push_back({index - 1, offset == text_.size() ? -1 : index + 1, offset - len, len});
-      ++index;
-    }
-  }
-
-  void try_add(int left, int right) {
-    if (left < 0 || right < 0) return;
+  std::optional<Bigram> pair(int left, int right) const {
     const std::size_t length = symbols_[left].length + symbols_[right].length;
-    const TokenId id = vocab_.find(text_.substr(symbols_[left].offset, length));
-    if (id < 0) return;
-    queue_.push({left, right, vocab_.scores[id], length});
+    const TokenId id = vocab_.find(symbols_.text().substr(symbols_[left].offset, length));
+    if (id < 0) return std::nullopt;
+    return Bigram{left, right, vocab_.scores[id], length};
   }
 
   Status emit(const Symbol& s, std::vector<TokenId>& out) const {
-    const std::string_view piece = text_.substr(s.offset, s.length);
+    const std::string_view piece = symbols_.piece(s);
     if (const TokenId id = vocab_.find(piece); id >= 0) {
       out.push_back(id);
       return {};
@@ -104,9 +74,7 @@ class SpmSession {
   }
 
   const Tokenizer::Impl& vocab_;
-  std::string_view text_;
-  std::vector<Symbol> symbols_;
-  std::priority_queue<Bigram, std::vector<Bigram>, WorseBigram> queue_;
+  SymbolList symbols_;
 };
 
 }  // namespace
