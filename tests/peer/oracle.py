@@ -12,7 +12,6 @@ threads, all logits kept, a fixed seed, and one ubatch for the whole sequence.
 """
 
 import argparse
-import ctypes
 import hashlib
 import json
 import os
@@ -23,37 +22,9 @@ from importlib import metadata
 import numpy as np
 
 import goldfile
+from llama_context import N_THREADS, SEED, eval_logits, open_context, quantize
 
-SEED = 1234
-N_THREADS = 2
-GGML_TYPE_F32 = 0
 LLAMA_FTYPE_ALL_F32 = 0
-
-
-def _llama():
-    # Imported lazily so `show` works without llama.cpp installed.
-    import llama_cpp
-
-    return llama_cpp
-
-
-def load(model, n_ctx=512, vocab_only=False):
-    """A llama.cpp context configured for fp32-comparable logits."""
-    return _llama().Llama(
-        model_path=model,
-        vocab_only=vocab_only,
-        n_ctx=n_ctx,
-        n_batch=n_ctx,
-        n_ubatch=n_ctx,
-        n_threads=N_THREADS,
-        n_threads_batch=N_THREADS,
-        logits_all=True,
-        type_k=GGML_TYPE_F32,
-        type_v=GGML_TYPE_F32,
-        flash_attn=False,
-        seed=SEED,
-        verbose=False,
-    )
 
 
 def sha256_file(path):
@@ -110,13 +81,6 @@ def run_greedy(llm, ids, n):
     return out, {"margins": margins, "sampler_disagreements": disagreements}
 
 
-def all_logits(llm, ids):
-    """One logits_all evaluation of `ids` from an empty cache: [n, n_vocab]."""
-    llm.reset()
-    llm.eval(ids)
-    return np.array(llm.scores[: len(ids)], dtype=np.float32)
-
-
 def detok(llm, ids):
     return llm.detokenize(ids, special=True).decode("utf-8", errors="replace")
 
@@ -145,13 +109,13 @@ def versions():
 
 
 def cmd_tokens(args):
-    llm = load(args.model, vocab_only=True)
+    llm = open_context(args.model, vocab_only=True)
     ids = llm.tokenize(args.text.encode("utf-8"), add_bos=args.bos, special=args.special)
     print(json.dumps(ids))
 
 
 def cmd_greedy(args):
-    llm = load(args.model, n_ctx=args.n_ctx)
+    llm = open_context(args.model, n_ctx=args.n_ctx)
     ids = prompt_ids(llm, args)
     gen, diag = run_greedy(llm, ids, args.n)
     print(
@@ -168,9 +132,9 @@ def cmd_greedy(args):
 
 
 def cmd_logits(args):
-    llm = load(args.model, n_ctx=args.n_ctx)
+    llm = open_context(args.model, n_ctx=args.n_ctx)
     ids = parse_ids(args.ids)
-    rows = all_logits(llm, ids)
+    rows = eval_logits(llm, ids)
     if args.last:
         rows = rows[-1:]
     out = {"ids": ids, "n_vocab": int(rows.shape[1]), "rows": []}
@@ -184,13 +148,7 @@ def cmd_logits(args):
 
 
 def cmd_f32(args):
-    ll = _llama()
-    ll.llama_backend_init()
-    params = ll.llama_model_quantize_default_params()
-    params.ftype = LLAMA_FTYPE_ALL_F32
-    params.allow_requantize = True
-    params.nthread = N_THREADS
-    rc = ll.llama_model_quantize(args.src.encode(), args.dst.encode(), ctypes.byref(params))
+    rc = quantize(args.src, args.dst, LLAMA_FTYPE_ALL_F32, allow_requantize=True)
     if rc != 0:
         sys.exit(f"llama_model_quantize({args.src} -> {args.dst}) failed with {rc}")
     import gguf
@@ -217,13 +175,13 @@ def resolve_positions(spec, n):
 
 
 def cmd_golden(args):
-    llm = load(args.model, n_ctx=args.n_ctx)
+    llm = open_context(args.model, n_ctx=args.n_ctx)
     ids = prompt_ids(llm, args)
     gen, diag = run_greedy(llm, ids, args.n)
     seq = ids + gen
     if len(seq) > args.n_ctx:
         sys.exit(f"sequence of {len(seq)} tokens exceeds --n-ctx {args.n_ctx}")
-    logits = all_logits(llm, seq)
+    logits = eval_logits(llm, seq)
     n, vocab = logits.shape
     k = min(args.top_k, vocab)
 
@@ -318,9 +276,9 @@ def cmd_show(args):
 def cmd_agreement(args):
     """llama.cpp's logits for `ids` against ours (raw little-endian float32,
     [len(ids), n_vocab] row-major): top-1 agreement and KL(llama || ours)."""
-    llm = load(args.model, n_ctx=args.n_ctx)
+    llm = open_context(args.model, n_ctx=args.n_ctx)
     ids = parse_ids(args.ids)
-    ref = all_logits(llm, ids).astype(np.float64)
+    ref = eval_logits(llm, ids).astype(np.float64)
     ours = np.fromfile(args.ours, dtype="<f4").astype(np.float64)
     if ours.size != ref.size:
         sys.exit(f"{args.ours}: {ours.size} floats, expected {ref.shape[0]}x{ref.shape[1]}")

@@ -23,7 +23,6 @@ cache no worse than llama.cpp's Q8_0 in mean KL and top-1 agreement.
 """
 
 import argparse
-import ctypes
 import json
 import os
 import subprocess
@@ -31,42 +30,15 @@ import sys
 
 import numpy as np
 
-N_THREADS = 2
-GGML_TYPE_F32 = 0
+from llama_context import N_THREADS, eval_logits, open_context, quantize
+
 LLAMA_FTYPE_MOSTLY_Q8_0 = 7
-
-
-def _llama():
-    import llama_cpp
-
-    return llama_cpp
-
-
-def load(model, n_ctx, f32_kv):
-    """A llama.cpp context holding every row's logits. f32_kv: F32 KV cache,
-    else llama.cpp's default (F16)."""
-    kv = {"type_k": GGML_TYPE_F32, "type_v": GGML_TYPE_F32} if f32_kv else {}
-    return _llama().Llama(
-        model_path=model,
-        n_ctx=n_ctx,
-        n_batch=n_ctx,
-        n_ubatch=n_ctx,
-        n_threads=N_THREADS,
-        n_threads_batch=N_THREADS,
-        logits_all=True,
-        flash_attn=False,
-        seed=1234,
-        verbose=False,
-        **kv,
-    )
 
 
 def logits_of(model, ids, f32_kv):
     n_ctx = max(512, -(-len(ids) // 256) * 256)
-    llm = load(model, n_ctx, f32_kv)
-    llm.reset()
-    llm.eval(ids)
-    rows = np.array(llm.scores[: len(ids)], dtype=np.float64)
+    llm = open_context(model, n_ctx, f32_kv)
+    rows = eval_logits(llm, ids).astype(np.float64)
     del llm
     return rows
 
@@ -97,12 +69,7 @@ def fidelity(ref, test, ids):
 
 
 def cmd_quantize(args):
-    ll = _llama()
-    ll.llama_backend_init()
-    params = ll.llama_model_quantize_default_params()
-    params.ftype = LLAMA_FTYPE_MOSTLY_Q8_0
-    params.nthread = N_THREADS
-    rc = ll.llama_model_quantize(args.src.encode(), args.dst.encode(), ctypes.byref(params))
+    rc = quantize(args.src, args.dst, LLAMA_FTYPE_MOSTLY_Q8_0)
     if rc != 0:
         sys.exit(f"llama_model_quantize({args.src} -> {args.dst}, Q8_0) failed with {rc}")
     import gguf
@@ -121,7 +88,7 @@ def token_ids(args):
     else:
         with open(args.text, "rb") as f:
             text = f.read()
-        vocab = _llama().Llama(model_path=args.f32, vocab_only=True, verbose=False)
+        vocab = open_context(args.f32, vocab_only=True)
         ids = vocab.tokenize(text, add_bos=True, special=False)
     return ids[: args.steps] if args.steps > 0 else ids
 

@@ -13,7 +13,7 @@
 namespace lpu {
 namespace {
 
-using testing::GgufBuilder;
+using testing::ModelGgufBuilder;
 using testing::tiny_llama;
 using testing::TinyLlama;
 
@@ -21,7 +21,7 @@ std::string stories_path() {
   return (testing::shared_dir() / "models" / "stories260K.gguf").string();
 }
 
-Result<ModelConfig> config_of(const GgufBuilder& b) {
+Result<ModelConfig> config_of(const ModelGgufBuilder& b) {
   const std::vector<std::uint8_t> bytes = b.bytes();
   LPU_ASSIGN_OR_RETURN(const gguf::File f, gguf::File::from_bytes(bytes, "crafted.gguf"));
   return model::model_config_from_gguf(f);

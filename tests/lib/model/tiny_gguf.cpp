@@ -1,66 +1,77 @@
 #include "tests/lib/model/tiny_gguf.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace lpu::testing {
 namespace {
 
-constexpr std::uint32_t kAlignment = 32;
+// Removes the file at `path` when it goes out of scope.
+class RemoveOnExit {
+ public:
+  explicit RemoveOnExit(std::string path) : path_(std::move(path)) {}
+  RemoveOnExit(const RemoveOnExit&) = delete;
+  RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+  ~RemoveOnExit() { std::remove(path_.c_str()); }
 
-void put_bytes(std::vector<std::uint8_t>& out, const void* p, std::size_t n) {
-  if (n == 0) return;
-  const std::size_t at = out.size();
-  out.resize(at + n);
-  std::memcpy(out.data() + at, p, n);
-}
-template <typename T>
-void put(std::vector<std::uint8_t>& out, T v) {
-  put_bytes(out, &v, sizeof(T));
-}
-void put_string(std::vector<std::uint8_t>& out, const std::string& s) {
-  put<std::uint64_t>(out, s.size());
-  put_bytes(out, s.data(), s.size());
-}
-void pad(std::vector<std::uint8_t>& out) {
-  while (out.size() % kAlignment != 0) out.push_back(0);
-}
+ private:
+  std::string path_;
+};
 
 }  // namespace
 
-GgufBuilder& GgufBuilder::set(const std::string& key, Scalar v) {
-  for (Kv& kv : kvs_) {
-    if (kv.key == key) {
-      kv.value = std::move(v);
-      return *this;
-    }
-  }
-  kvs_.push_back({key, std::move(v)});
+Result<std::vector<std::uint8_t>> gguf_bytes(const gguf::Writer& writer) {
+  std::string path = (std::filesystem::temp_directory_path() / "lpu-gguf-bytes-XXXXXX").string();
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) return not_found(path + ": cannot create a temporary file: " + std::strerror(errno));
+  ::close(fd);
+  const RemoveOnExit remove(path);
+  LPU_TRY(writer.write(path), "");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found(path + ": cannot read back what the writer wrote");
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in),
+                                   std::istreambuf_iterator<char>());
+}
+
+ModelGgufBuilder& ModelGgufBuilder::set_u32(const std::string& k, std::uint32_t v) {
+  metadata_.set_u32(k, v);
+  return *this;
+}
+ModelGgufBuilder& ModelGgufBuilder::set_f32(const std::string& k, float v) {
+  metadata_.set_f32(k, v);
+  return *this;
+}
+ModelGgufBuilder& ModelGgufBuilder::set_string(const std::string& k, const std::string& v) {
+  metadata_.set_string(k, v);
+  return *this;
+}
+ModelGgufBuilder& ModelGgufBuilder::set_string_array(const std::string& k,
+                                                     const std::vector<std::string>& v) {
+  metadata_.set_string_array(k, v);
   return *this;
 }
 
-GgufBuilder& GgufBuilder::set_u32(const std::string& k, std::uint32_t v) { return set(k, v); }
-GgufBuilder& GgufBuilder::set_f32(const std::string& k, float v) { return set(k, v); }
-GgufBuilder& GgufBuilder::set_string(const std::string& k, const std::string& v) {
-  return set(k, v);
-}
-GgufBuilder& GgufBuilder::set_string_array(const std::string& k,
-                                           const std::vector<std::string>& v) {
-  return set(k, v);
-}
-
-GgufBuilder& GgufBuilder::remove(const std::string& key) {
-  std::erase_if(kvs_, [&](const Kv& kv) { return kv.key == key; });
+ModelGgufBuilder& ModelGgufBuilder::remove(const std::string& key) {
+  metadata_.remove(key);
   return *this;
 }
 
-GgufBuilder& GgufBuilder::set_tensor(const std::string& name, std::vector<std::uint64_t> dims,
-                                     std::vector<float> values) {
+ModelGgufBuilder& ModelGgufBuilder::set_tensor(const std::string& name,
+                                               std::vector<std::uint64_t> dims,
+                                               std::vector<float> values) {
   std::uint64_t n = 1;
   for (std::uint64_t d : dims) n *= d;
   if (n != values.size())
-    throw std::invalid_argument("GgufBuilder: tensor " + name + " size mismatch");
+    throw std::invalid_argument("ModelGgufBuilder: tensor " + name + " size mismatch");
   for (Tensor& t : tensors_) {
     if (t.name == name) {
       t.dims = std::move(dims);
@@ -72,58 +83,27 @@ GgufBuilder& GgufBuilder::set_tensor(const std::string& name, std::vector<std::u
   return *this;
 }
 
-GgufBuilder& GgufBuilder::remove_tensor(const std::string& name) {
+ModelGgufBuilder& ModelGgufBuilder::remove_tensor(const std::string& name) {
   std::erase_if(tensors_, [&](const Tensor& t) { return t.name == name; });
   return *this;
 }
 
-const std::vector<float>& GgufBuilder::tensor_values(const std::string& name) const {
+const std::vector<float>& ModelGgufBuilder::tensor_values(const std::string& name) const {
   for (const Tensor& t : tensors_) {
     if (t.name == name) return t.values;
   }
-  throw std::invalid_argument("GgufBuilder: no tensor " + name);
+  throw std::invalid_argument("ModelGgufBuilder: no tensor " + name);
 }
 
-std::vector<std::uint8_t> GgufBuilder::bytes() const {
-  std::vector<std::uint8_t> out;
-  put<std::uint32_t>(out, 0x46554747);  // "GGUF"
-  put<std::uint32_t>(out, 3);
-  put<std::uint64_t>(out, tensors_.size());
-  put<std::uint64_t>(out, kvs_.size());
-  for (const Kv& kv : kvs_) {
-    put_string(out, kv.key);
-    if (const auto* u = std::get_if<std::uint32_t>(&kv.value)) {
-      put<std::uint32_t>(out, 4);
-      put(out, *u);
-    } else if (const auto* f = std::get_if<float>(&kv.value)) {
-      put<std::uint32_t>(out, 6);
-      put(out, *f);
-    } else if (const auto* s = std::get_if<std::string>(&kv.value)) {
-      put<std::uint32_t>(out, 8);
-      put_string(out, *s);
-    } else {
-      const auto& arr = std::get<std::vector<std::string>>(kv.value);
-      put<std::uint32_t>(out, 9);
-      put<std::uint32_t>(out, 8);
-      put<std::uint64_t>(out, arr.size());
-      for (const std::string& item : arr) put_string(out, item);
-    }
-  }
-  std::uint64_t offset = 0;
+std::vector<std::uint8_t> ModelGgufBuilder::bytes() const {
+  gguf::Writer writer = metadata_;
   for (const Tensor& t : tensors_) {
-    put_string(out, t.name);
-    put<std::uint32_t>(out, static_cast<std::uint32_t>(t.dims.size()));
-    for (std::uint64_t d : t.dims) put(out, d);
-    put<std::uint32_t>(out, 0);  // F32
-    put(out, offset);
-    offset += (t.values.size() * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment;
+    const Status added = writer.add_tensor_f32(t.name, t.dims, gguf::TensorType::kF32, t.values);
+    if (!added.ok()) throw std::invalid_argument("ModelGgufBuilder: " + added.to_string());
   }
-  pad(out);
-  for (const Tensor& t : tensors_) {
-    put_bytes(out, t.values.data(), t.values.size() * sizeof(float));
-    pad(out);
-  }
-  return out;
+  auto bytes = gguf_bytes(writer);
+  if (!bytes.ok()) throw std::invalid_argument("ModelGgufBuilder: " + bytes.status().to_string());
+  return std::move(bytes).value();
 }
 
 std::vector<float> seeded_values(std::size_t n, std::uint32_t seed, float scale) {
@@ -137,8 +117,8 @@ std::vector<float> seeded_values(std::size_t n, std::uint32_t seed, float scale)
   return v;
 }
 
-GgufBuilder tiny_llama(const TinyLlama& s) {
-  GgufBuilder b;
+ModelGgufBuilder tiny_llama(const TinyLlama& s) {
+  ModelGgufBuilder b;
   b.set_string("general.architecture", "llama").set_string("general.name", "tiny");
   b.set_u32("llama.context_length", s.n_ctx_train)
       .set_u32("llama.embedding_length", s.n_embd)

@@ -1,47 +1,50 @@
 #pragma once
-// Test helper: GGUF v3 bytes built in memory, and tiny seeded Llama /
-// Mixtral-shaped models, for one-defect-per-file configuration tests and
-// reference forward-pass tests that need shapes no real file has.
+// Test helper: GGUF v3 bytes built in memory by gguf::Writer, and tiny
+// seeded Llama / Mixtral-shaped models, for one-defect-per-file
+// configuration tests and reference forward-pass tests that need shapes no
+// real file has.
 
 #include <cstdint>
 #include <string>
-#include <variant>
 #include <vector>
+
+#include "include/lpu/status.h"
+#include "lib/gguf/writer.h"
 
 namespace lpu::testing {
 
-/// Metadata and F32 tensors, serialised to GGUF v3 by bytes().
-class GgufBuilder {
+/// The file `writer` writes, as bytes (it goes through a temporary file:
+/// the writer's only output is a file).
+Result<std::vector<std::uint8_t>> gguf_bytes(const gguf::Writer& writer);
+
+/// Metadata and F32 tensors, serialised to GGUF v3 by bytes(). Unlike
+/// gguf::Writer, tensors can be replaced and removed, to build variants.
+class ModelGgufBuilder {
  public:
-  GgufBuilder& set_u32(const std::string& key, std::uint32_t v);
-  GgufBuilder& set_f32(const std::string& key, float v);
-  GgufBuilder& set_string(const std::string& key, const std::string& v);
-  GgufBuilder& set_string_array(const std::string& key, const std::vector<std::string>& v);
-  GgufBuilder& remove(const std::string& key);
+  ModelGgufBuilder& set_u32(const std::string& key, std::uint32_t v);
+  ModelGgufBuilder& set_f32(const std::string& key, float v);
+  ModelGgufBuilder& set_string(const std::string& key, const std::string& v);
+  ModelGgufBuilder& set_string_array(const std::string& key, const std::vector<std::string>& v);
+  ModelGgufBuilder& remove(const std::string& key);
 
   /// dims in GGML order (dims[0] contiguous); values.size() must match.
-  GgufBuilder& set_tensor(const std::string& name, std::vector<std::uint64_t> dims,
-                          std::vector<float> values);
-  GgufBuilder& remove_tensor(const std::string& name);
+  ModelGgufBuilder& set_tensor(const std::string& name, std::vector<std::uint64_t> dims,
+                               std::vector<float> values);
+  ModelGgufBuilder& remove_tensor(const std::string& name);
   /// The values of a tensor added earlier (for building variants).
   const std::vector<float>& tensor_values(const std::string& name) const;
 
+  /// Throws std::invalid_argument when the writer refuses the contents.
   std::vector<std::uint8_t> bytes() const;
 
  private:
-  using Scalar = std::variant<std::uint32_t, float, std::string, std::vector<std::string>>;
-  struct Kv {
-    std::string key;
-    Scalar value;
-  };
   struct Tensor {
     std::string name;
     std::vector<std::uint64_t> dims;
     std::vector<float> values;
   };
-  GgufBuilder& set(const std::string& key, Scalar v);
 
-  std::vector<Kv> kvs_;
+  gguf::Writer metadata_;
   std::vector<Tensor> tensors_;
 };
 
@@ -62,7 +65,7 @@ struct TinyLlama {
 
 /// A complete, valid architecture-"llama" model of `spec` with seeded
 /// weights of magnitude ~1/sqrt(fan-in) and norms near 1.
-GgufBuilder tiny_llama(const TinyLlama& spec);
+ModelGgufBuilder tiny_llama(const TinyLlama& spec);
 
 /// `n` seeded values uniform in [-scale, scale).
 std::vector<float> seeded_values(std::size_t n, std::uint32_t seed, float scale);

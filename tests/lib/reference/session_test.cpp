@@ -16,7 +16,7 @@
 namespace lpu {
 namespace {
 
-using testing::GgufBuilder;
+using testing::ModelGgufBuilder;
 using testing::tiny_llama;
 using testing::TinyLlama;
 
@@ -40,7 +40,7 @@ TokenId argmax(std::span<const float> v) {
 }
 
 // Writes `b` to a file in the test's scratch directory and loads it.
-Model load_built(const GgufBuilder& b, const std::string& name) {
+Model load_built(const ModelGgufBuilder& b, const std::string& name) {
   const std::filesystem::path path = testing::temp_dir() / name;
   const std::vector<std::uint8_t> bytes = b.bytes();
   std::ofstream(path, std::ios::binary)
@@ -169,7 +169,7 @@ TEST(ReferenceSessionTest, ResetReproducesAndLastRowMatches) {
 TEST(ReferenceSessionTest, MoeRoutingAgainstDenseEquivalent) {
   TinyLlama spec;
   spec.n_layer = 1;
-  const GgufBuilder dense = tiny_llama(spec);
+  const ModelGgufBuilder dense = tiny_llama(spec);
   const int ne = 4;
   const auto d = static_cast<std::uint64_t>(spec.n_embd);
   const auto ff = static_cast<std::uint64_t>(spec.n_ff);
@@ -182,7 +182,7 @@ TEST(ReferenceSessionTest, MoeRoutingAgainstDenseEquivalent) {
     return out;
   };
   auto moe_variant = [&](float down_step, std::vector<float> router) {
-    GgufBuilder b = dense;
+    ModelGgufBuilder b = dense;
     b.set_u32("llama.expert_count", ne).set_u32("llama.expert_used_count", 2);
     for (const char* w : {"ffn_gate", "ffn_up", "ffn_down"})
       b.remove_tensor(std::string("blk.0.") + w + ".weight");
@@ -204,7 +204,7 @@ TEST(ReferenceSessionTest, MoeRoutingAgainstDenseEquivalent) {
       load_built(moe_variant(0.0f, testing::seeded_values(d * ne, 99, 1.0f)), "moe_same.gguf"));
   for (std::size_t i = 0; i < base.size(); ++i) ASSERT_NEAR(same[i], base[i], 1e-4f) << i;
 
-  GgufBuilder scaled = dense;
+  ModelGgufBuilder scaled = dense;
   std::vector<float> down = dense.tensor_values("blk.0.ffn_down.weight");
   for (float& x : down) x *= 1.5f;
   scaled.set_tensor("blk.0.ffn_down.weight", {ff, d}, down);
