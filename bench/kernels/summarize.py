@@ -8,7 +8,7 @@ probes' repetitions interleave with the others, so they saw the same
 machine; the JSON's roofline counter uses the calibration at start), the
 ratio to the oneDNN baseline of the same shape, M and working set (oneDNN's
 time over ours: above 1 means faster than oneDNN) and the same against
-Eigen fp32; then the targets of issue 4 at the default G = 256, each marked
+Eigen fp32; then the performance targets at the default G = 256, each marked
 ok or MISS. Ratios pair benchmarks of the same run only.
 
 Usage: summarize.py [--merge OUT.json] RUN.json [RUN.json...]

@@ -16,7 +16,7 @@ Q8_0) (mean and max over every row), top-1 agreement over every row and the
 perplexity of each pass over the next tokens. With --lpu it runs `lpu eval`
 on the same ids twice (int8 passes on the F32 file, then on the Q8_0 file,
 both against lpu's fp32 pass on the F32 file, at G = 32 and 256 with f16
-and int8 KV) and checks the target of issue 4: lpu at G = 32 with the f16 KV
+and int8 KV) and checks the accuracy target: lpu at G = 32 with the f16 KV
 cache no worse than llama.cpp's Q8_0 in mean KL and top-1 agreement.
 --text is tokenised by llama.cpp with the model's own special-token default
 (BOS where the vocabulary asks for it); the same ids go to lpu.
@@ -131,7 +131,7 @@ def print_table(name, result):
 
 
 def checks(result, llama_kl_rows):
-    """Issue 4's accuracy target, on each of our files. Beside the plain
+    """The accuracy target, on each of our files. Beside the plain
     comparison of means, the paired difference of per-row KL (ours minus
     llama.cpp's, same rows) with its standard error tells a real gap from
     the rounding noise of one sequence."""
