@@ -1,7 +1,5 @@
 // lpu::Int8Session: options, weights, per-slot KV caches and positions, and
 // the checks that keep a failed call from changing any of them.
-#include <unistd.h>
-
 #include <algorithm>
 #include <limits>
 #include <new>
@@ -10,19 +8,13 @@
 
 #include "kernels/float/float_kernels.h"
 #include "kernels/quantize/quantize.h"
+#include "lib/core/physical_memory.h"
 #include "lib/int8/forward.h"
 #include "lib/int8/session_impl.h"
 #include "lib/model/model_access.h"
 
 namespace lpu {
 namespace {
-
-std::uint64_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return std::numeric_limits<std::uint64_t>::max();
-  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
-}
 
 Status validate_options(const Model& model, int max_context, const Int8Options& o) {
   const std::string where = model.path() + ": int8 session: ";

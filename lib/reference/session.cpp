@@ -1,12 +1,11 @@
 // lpu::ReferenceSession: weights, RoPE tables and the KV cache of one
 // sequence, and the checks that keep a failed call from changing it.
-#include <unistd.h>
-
 #include <limits>
 #include <new>
 #include <string>
 
 #include "include/lpu/reference.h"
+#include "lib/core/physical_memory.h"
 #include "lib/model/model_access.h"
 #include "lib/reference/forward.h"
 #include "lib/reference/weights.h"
@@ -23,13 +22,6 @@ struct ReferenceSession::Impl {
 };
 
 namespace {
-
-std::uint64_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return std::numeric_limits<std::uint64_t>::max();
-  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
-}
 
 // fp32 weights plus the KV cache must fit in physical memory; checked before
 // allocating so an oversized request fails cleanly instead of paging or
