@@ -31,7 +31,10 @@ std::filesystem::path temp_dir() {
 
 bool running_in_ci() { return env_or("CI", "") == "true"; }
 
-std::filesystem::path smollm2_q4_1_path() { return model_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf"; }
+std::filesystem::path smollm2_q4_1_path() {
+  return model_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf";
+}
 std::filesystem::path smollm2_f32_path() { return model_dir() / "SmolLM2-135M-Instruct.F32.gguf"; }
+std::filesystem::path stories260k_path() { return shared_dir() / "models" / "stories260K.gguf"; }
 
 }  // namespace lpu::testing

@@ -22,17 +22,19 @@ bool running_in_ci();
 /// SmolLM2-135M-Instruct files in the model cache.
 std::filesystem::path smollm2_q4_1_path();
 std::filesystem::path smollm2_f32_path();
+/// The tiny TinyStories Llama in ../shared/models.
+std::filesystem::path stories260k_path();
 
 }  // namespace lpu::testing
 
 /// Skips the test with a reason when `path` is missing; under CI=true, fails.
-#define LPU_REQUIRE_FILE(path, what)                                                        \
-  do {                                                                                      \
-    if (!std::filesystem::exists(path)) {                                                   \
-      if (::lpu::testing::running_in_ci()) {                                                \
-        FAIL() << (what) << " is missing at " << (path) << " (required under CI=true)";    \
-      }                                                                                     \
-      GTEST_SKIP() << (what) << " is missing at " << (path)                                 \
-                   << "; run ./scripts/test.sh to fetch it";                               \
-    }                                                                                       \
+#define LPU_REQUIRE_FILE(path, what)                                                    \
+  do {                                                                                  \
+    if (!std::filesystem::exists(path)) {                                               \
+      if (::lpu::testing::running_in_ci()) {                                            \
+        FAIL() << (what) << " is missing at " << (path) << " (required under CI=true)"; \
+      }                                                                                 \
+      GTEST_SKIP() << (what) << " is missing at " << (path)                             \
+                   << "; run ./scripts/test.sh to fetch it";                            \
+    }                                                                                   \
   } while (0)

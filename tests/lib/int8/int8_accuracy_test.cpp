@@ -86,8 +86,8 @@ const char* kArticle =
     "expanding cities, where living conditions were often crowded and unhealthy.";
 
 TEST(Int8AccuracyTest, Stories260K) {
-  LPU_REQUIRE_FILE(testing::stories_path(), "stories260K.gguf");
-  const std::string path = testing::stories_path();
+  LPU_REQUIRE_FILE(testing::stories260k_path().string(), "stories260K.gguf");
+  const std::string path = testing::stories260k_path().string();
   expect_accuracy("stories260K", path, encode(path, kStory, kPositions), [](int, KvPrecision) {
     return Bound{0.004, 0.93};
   });

@@ -154,15 +154,16 @@ TEST(Int8SessionTest, PrefillEqualsDecodeMoe) {
 }
 
 TEST(Int8SessionTest, PrefillEqualsDecodeStories) {
-  LPU_REQUIRE_FILE(testing::stories_path(), "stories260K.gguf");
-  expect_prefill_equals_decode(testing::stories_path(), int8_options(256, KvPrecision::kInt8, 2));
+  LPU_REQUIRE_FILE(testing::stories260k_path().string(), "stories260K.gguf");
+  expect_prefill_equals_decode(testing::stories260k_path().string(),
+                               int8_options(256, KvPrecision::kInt8, 2));
 }
 
 // stories260K's greedy continuation of "Once upon a time" in int8 (both
 // group sizes, both caches) is the fp32 reference's, token for token.
 TEST(Int8SessionTest, StoriesGreedyMatchesReference) {
-  LPU_REQUIRE_FILE(testing::stories_path(), "stories260K.gguf");
-  const Model m = testing::load_model(testing::stories_path());
+  LPU_REQUIRE_FILE(testing::stories260k_path().string(), "stories260K.gguf");
+  const Model m = testing::load_model(testing::stories260k_path().string());
   const int vocab = m.config().n_vocab;
   const std::vector<TokenId> prompt = {1, 403, 407, 261, 378};
   auto greedy = [&](auto& session) {

@@ -29,8 +29,6 @@ std::string synthetic_model_path(const std::string& preset, const std::string& w
   return path;
 }
 
-std::string stories_path() { return (shared_dir() / "models" / "stories260K.gguf").string(); }
-
 Model load_model(const std::string& path) {
   auto m = Model::load(path);
   EXPECT_TRUE(m.ok()) << m.status().to_string();

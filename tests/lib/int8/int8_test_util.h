@@ -19,9 +19,6 @@ namespace lpu::testing {
 /// "tiny-dense" or "tiny-moe", weight_type "f32", "f16" or "q8_0".
 std::string synthetic_model_path(const std::string& preset, const std::string& weight_type = "f32");
 
-/// /work/shared/models/stories260K.gguf (through shared_dir()).
-std::string stories_path();
-
 /// Loads `path`, failing the current test on error.
 Model load_model(const std::string& path);
 

@@ -17,10 +17,6 @@ using testing::ModelGgufBuilder;
 using testing::tiny_llama;
 using testing::TinyLlama;
 
-std::string stories_path() {
-  return (testing::shared_dir() / "models" / "stories260K.gguf").string();
-}
-
 Result<ModelConfig> config_of(const ModelGgufBuilder& b) {
   const std::vector<std::uint8_t> bytes = b.bytes();
   LPU_ASSIGN_OR_RETURN(const gguf::File f, gguf::File::from_bytes(bytes, "crafted.gguf"));
@@ -39,8 +35,8 @@ void expect_error(const Result<ModelConfig>& r, StatusCode code,
 }
 
 TEST(ModelConfigTest, Stories260K) {
-  LPU_REQUIRE_FILE(stories_path(), "stories260K.gguf");
-  auto c = load_model_config(stories_path());
+  LPU_REQUIRE_FILE(testing::stories260k_path().string(), "stories260K.gguf");
+  auto c = load_model_config(testing::stories260k_path().string());
   ASSERT_TRUE(c.ok()) << c.status().to_string();
   EXPECT_EQ(c->architecture, "llama");
   EXPECT_EQ(c->n_vocab, 512);

@@ -20,10 +20,6 @@ using testing::ModelGgufBuilder;
 using testing::tiny_llama;
 using testing::TinyLlama;
 
-std::string stories_path() {
-  return (testing::shared_dir() / "models" / "stories260K.gguf").string();
-}
-
 // "Once upon a time" as llama.cpp tokenises it for stories260K (BOS first).
 const std::vector<TokenId> kOnceUponATime = {1, 403, 407, 261, 378};
 
@@ -75,8 +71,8 @@ void expect_prefill_matches_decode(const Model& model, const std::vector<TokenId
 }
 
 TEST(ReferenceSessionTest, Stories260KGreedyMatchesLlamaCpp) {
-  LPU_REQUIRE_FILE(stories_path(), "stories260K.gguf");
-  auto model = Model::load(stories_path());
+  LPU_REQUIRE_FILE(testing::stories260k_path().string(), "stories260K.gguf");
+  auto model = Model::load(testing::stories260k_path().string());
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   auto s = ReferenceSession::create(*model, 128);
   ASSERT_TRUE(s.ok()) << s.status().to_string();
@@ -124,8 +120,8 @@ TEST(ReferenceSessionTest, SmolLM2GreedyMatchesLlamaCpp) {
 }
 
 TEST(ReferenceSessionTest, PrefillMatchesDecodeStories) {
-  LPU_REQUIRE_FILE(stories_path(), "stories260K.gguf");
-  auto model = Model::load(stories_path());
+  LPU_REQUIRE_FILE(testing::stories260k_path().string(), "stories260K.gguf");
+  auto model = Model::load(testing::stories260k_path().string());
   ASSERT_TRUE(model.ok());
   std::vector<TokenId> tokens = kOnceUponATime;
   tokens.insert(tokens.end(), kStoriesGreedy.begin(), kStoriesGreedy.begin() + 12);

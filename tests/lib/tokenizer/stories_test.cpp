@@ -17,7 +17,7 @@ using Ids = std::vector<TokenId>;
 class Stories : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto path = testing::shared_dir() / "models/stories260K.gguf";
+    const auto path = testing::stories260k_path();
     LPU_REQUIRE_FILE(path, "stories260K.gguf");
     auto tok = Tokenizer::from_gguf(path.string());
     ASSERT_TRUE(tok.ok()) << tok.status().to_string();

@@ -52,7 +52,7 @@ bool valid_utf8(const std::string& s) {
 class StreamDecoder : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto path = testing::shared_dir() / "models/stories260K.gguf";
+    const auto path = testing::stories260k_path();
     LPU_REQUIRE_FILE(path, "stories260K.gguf");
     auto tok = Tokenizer::from_gguf(path.string());
     ASSERT_TRUE(tok.ok()) << tok.status().to_string();
