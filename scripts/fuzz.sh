@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Builds the GGUF reader fuzzer with clang's libFuzzer (the `fuzz` preset:
-# AddressSanitizer + UBSan) and runs it.
+# Builds the libFuzzer targets with clang (the `fuzz` preset: AddressSanitizer
+# + UBSan) and runs each in turn:
+#   lpu_gguf_reader_fuzz  the GGUF container, every metadata getter, every
+#                         tensor's dequantisation;
+#   lpu_model_vocab_fuzz  the model configuration and tensor check and the
+#                         tokenizer loader on accepted files, then encoding
+#                         and decoding with any vocabulary that loads.
 #
-#   scripts/fuzz.sh [SECONDS]        # default 60
+#   scripts/fuzz.sh [SECONDS]        # per target; default 60
 #
-# Seeds: tests/data/gguf/*.gguf and ../shared/models/stories260K.gguf (when
-# present). New corpus entries go to $BUILD/fuzz-corpus/gguf_reader, crashes
-# to $BUILD/fuzz-artifacts/. Environment: LPU_FUZZ_BUILD_DIR (default
-# build/fuzz), LPU_FUZZ_JOBS (build parallelism, default 2), LPU_SHARED_DIR.
+# Seeds: tests/data/gguf/*.gguf, ../shared/models/stories260K.gguf and, for
+# the vocabulary target, the deepseek-coder vocabulary of
+# ../shared/tokenizer-vectors (when present). New corpus entries go to
+# $BUILD/fuzz-corpus/<target>, crashes to $BUILD/fuzz-artifacts/<target>-*.
+# Environment: LPU_FUZZ_BUILD_DIR (default build/fuzz), LPU_FUZZ_JOBS (build
+# parallelism, default 2), LPU_SHARED_DIR.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 ensure_apt_packages clang libclang-rt-14-dev
@@ -21,21 +28,30 @@ cd "$root"
 mkdir -p "$(dirname "$build")"
 cmake --preset fuzz -B "$build" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
-cmake --build "$build" --target lpu_gguf_reader_fuzz -j "${LPU_FUZZ_JOBS:-2}"
-
-corpus=$build/fuzz-corpus/gguf_reader
-artifacts=$build/fuzz-artifacts
-mkdir -p "$corpus" "$artifacts"
-cp -f tests/data/gguf/*.gguf "$corpus/"
-if [[ -f "$shared/models/stories260K.gguf" ]]; then
-  cp -f "$shared/models/stories260K.gguf" "$corpus/"
-else
-  echo "note: $shared/models/stories260K.gguf not found; seeding from tests/data/gguf only" >&2
-fi
+cmake --build "$build" --target lpu_gguf_reader_fuzz lpu_model_vocab_fuzz -j "${LPU_FUZZ_JOBS:-2}"
 
 # The preset's UBSan recovers by default; stop at the first report so it
 # counts as a crash and leaves an artifact.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-exec "$build/tests/fuzz/lpu_gguf_reader_fuzz" "$corpus" \
-  -dict=tests/fuzz/gguf.dict -max_total_time="$seconds" -max_len=1300000 -rss_limit_mb=4096 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1
+artifacts=$build/fuzz-artifacts
+mkdir -p "$artifacts"
+
+seed() { # CORPUS FILE: copies FILE into CORPUS when it exists
+  if [[ -f "$2" ]]; then cp -f "$2" "$1/"; else echo "note: $2 not found; not a seed" >&2; fi
+}
+
+run_target() { # NAME EXTRA_SEEDS...
+  local name=$1 corpus=$build/fuzz-corpus/$1
+  shift
+  mkdir -p "$corpus"
+  cp -f tests/data/gguf/*.gguf "$corpus/"
+  seed "$corpus" "$shared/models/stories260K.gguf"
+  for f in "$@"; do seed "$corpus" "$f"; done
+  echo "== $name: $seconds s" >&2
+  "$build/tests/fuzz/lpu_${name}_fuzz" "$corpus" \
+    -dict=tests/fuzz/gguf.dict -max_total_time="$seconds" -max_len=1300000 -rss_limit_mb=4096 \
+    -artifact_prefix="$artifacts/$name-" -print_final_stats=1
+}
+
+run_target gguf_reader
+run_target model_vocab "$shared/tokenizer-vectors/ggml-vocab-deepseek-coder.gguf"
