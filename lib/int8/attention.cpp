@@ -32,6 +32,18 @@ struct Shape {
   float scale;        // 1 / sqrt(head_dim)
 };
 
+// GEMV arguments with the activation side set from `x` (its rows, scales,
+// sums and group size); the caller fills in the weight side.
+kernels::GemvArgs gemv_rows(const QuantizedRows& x) {
+  kernels::GemvArgs a{};
+  a.x = x.row(0);
+  a.x_stride = x.stride();
+  a.group_size = x.group_size();
+  a.x_scales = x.scales(0);
+  a.x_sums = x.sums(0);
+  return a;
+}
+
 // scores[m][j] = (q_m . k_j) for the mr quantised query rows of `qq`, one
 // GEMV per panel of 16 cached tokens: each key row is one group, so
 // the kernel's rescale is (key scale) * (query scale) once per score.
@@ -39,16 +51,11 @@ void qk_int8(const Exec& e, const HeadGroup& t, const QuantizedRows& qq, float* 
              std::size_t pad) {
   const KvLayout& l = t.cache->layout();
   const std::uint8_t* panels = t.cache->k_panels(t.il, t.g);
-  kernels::GemvArgs a{};
+  kernels::GemvArgs a = gemv_rows(qq);
   a.group_bytes = l.k_panel_bytes;
   a.groups = 1;
   a.group_quads = l.row_group / kernels::kQuadK;
   a.last_quads = l.k_quads;
-  a.x = qq.row(0);
-  a.x_stride = qq.stride();
-  a.group_size = l.row_group;
-  a.x_scales = qq.scales(0);
-  a.x_sums = qq.sums(0);
   a.y_stride = pad;
   const kernels::GemvFn fn = e.int8->gemm->gemv[qq.rows() - 1];
   for (std::size_t p = 0; p * kPanelColumns < t.n_kv; ++p) {
@@ -66,17 +73,12 @@ void pv_int8(const Exec& e, const HeadGroup& t, const QuantizedRows& pq, float* 
              std::size_t head_dim) {
   const KvLayout& l = t.cache->layout();
   const std::uint8_t* panels = t.cache->v_panels(t.il, t.g);
-  kernels::GemvArgs a{};
+  kernels::GemvArgs a = gemv_rows(pq);
   a.group_bytes = l.v_group_bytes;
   a.groups = pq.groups();
   a.group_quads = l.v_group_size / kernels::kQuadK;
   const std::size_t last = t.n_kv - (pq.groups() - 1) * l.v_group_size;
   a.last_quads = (last + kernels::kQuadK - 1) / kernels::kQuadK;
-  a.x = pq.row(0);
-  a.x_stride = pq.stride();
-  a.group_size = l.v_group_size;
-  a.x_scales = pq.scales(0);
-  a.x_sums = pq.sums(0);
   a.y_stride = head_dim;
   const kernels::GemvFn fn = e.int8->gemm->gemv[pq.rows() - 1];
   for (std::size_t p = 0; p < l.v_panels; ++p) {

@@ -11,7 +11,9 @@ RopeAngles::RopeAngles(const ModelConfig& config, std::vector<float> freq_factor
     : schedule_(config, std::move(freq_factors)) {}
 
 void RopeAngles::cos_sin(int pos, float* cos_sin) const {
-  std::vector<float> angles(static_cast<std::size_t>(schedule_.n_pairs()));
+  // Reused across calls: this runs once per token row of every forward.
+  thread_local std::vector<float> angles;
+  angles.resize(static_cast<std::size_t>(schedule_.n_pairs()));
   schedule_.angles(pos, angles);
   kernels::rope_cache_from_angles_f32(angles.data(), angles.size(), schedule_.mscale(), cos_sin);
 }
