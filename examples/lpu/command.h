@@ -19,6 +19,8 @@ void add_synth_command(CLI::App& app, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
 void add_run_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
+void add_compile_command(CLI::App& app, Action& action);
+void add_targets_command(CLI::App& app, Action& action);
 
 /// Reads all of standard input, byte for byte (no trimming).
 std::string read_stdin();

@@ -5,7 +5,7 @@
 #include "examples/lpu/command.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"lpu: deterministic LPU inference runtime: inspect, tokenize, synthesise, run and evaluate GGUF models"};
+  CLI::App app{"lpu: deterministic LPU inference runtime: inspect, tokenize, synthesise, run, evaluate and compile GGUF models"};
   app.require_subcommand(1);
   lpu::cli::Action action;
   lpu::cli::add_inspect_command(app, action);
@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   lpu::cli::add_convert_command(app, action);
   lpu::cli::add_run_command(app, action);
   lpu::cli::add_eval_command(app, action);
+  lpu::cli::add_compile_command(app, action);
+  lpu::cli::add_targets_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

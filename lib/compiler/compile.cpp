@@ -1,0 +1,373 @@
+// The compiler's pipeline: options -> partition -> place -> per variant
+// (graph -> lower + schedule -> lower bound) -> text placement -> emit ->
+// validate. Each stage is a function of its inputs alone.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <sstream>
+
+#include "lib/compiler/compiler.h"
+#include "lib/compiler/lower.h"
+#include "lib/compiler/lower_bound.h"
+#include "lib/compiler/partition.h"
+#include "lib/compiler/place.h"
+#include "lib/core/sha256.h"
+#include "lib/gguf/file.h"
+#include "lib/gguf/tensor_type.h"
+#include "lib/graph/graph.h"
+#include "lib/model/config_internal.h"
+
+namespace lpu::compiler {
+namespace {
+
+void hash_config(Sha256& h, const ModelConfig& c) {
+  std::ostringstream os;
+  os << c.architecture << '|' << c.n_vocab << '|' << c.n_embd << '|' << c.n_layer << '|' << c.n_head
+     << '|' << c.n_head_kv << '|' << c.head_dim << '|' << c.n_ff << '|' << c.n_ctx_train << '|'
+     << c.n_expert << '|' << c.n_expert_used << '|' << c.rope_dim << '|' << c.tied_embeddings;
+  h.update(os.str());
+  for (float f : {c.rms_eps, c.rope_theta, c.rope_scaling_factor, c.rope_attn_factor}) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &f, 4);
+    h.update(std::to_string(bits) + "|");
+  }
+}
+
+// Context buckets: powers of two from 128 up to the largest, which is
+// always one of them.
+std::vector<std::uint32_t> buckets(std::uint32_t max_ctx) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t b = 128; b < max_ctx; b *= 2) out.push_back(b);
+  out.push_back(max_ctx);
+  return out;
+}
+
+std::string human_bytes(std::uint64_t b) {
+  char buf[64];
+  if (b >= (1ull << 30)) {
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(b) / (1ull << 30));
+  } else if (b >= (1ull << 20)) {
+    std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / (1ull << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024.0);
+  }
+  return buf;
+}
+
+// Partition and placement. Packs for the whole pools first; when
+// placement then finds no room (alignment, planes' ranges), packs again
+// for less of each pool.
+// Among the partitions that fit, the one with the least chips (none
+// given) or with the smallest lower bound of the headline decode step
+// (a chip count given); ties go to fewer chips, then narrower stages.
+std::optional<Placement> plan(const ModelInput& m, const target::Target& t, const Shapes& s,
+                              std::uint32_t chips, Partition& p) {
+  for (const double fill : {1.0, 0.97, 0.93, 0.85, 0.7}) {
+    std::vector<Partition> cands = partition_candidates(m, t, s, chips, fill);
+    if (cands.empty()) return std::nullopt;
+    auto g = graph::build_step_graph(m.config, {s.slots, s.context, false});
+    if (!g.ok()) return std::nullopt;
+    std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, std::size_t>> order;
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      const std::uint64_t key = chips == 0 ? cands[i].chips_used : lower_bound(*g, m, t, s, cands[i]).cycles();
+      order.push_back({{key, cands[i].chips_used}, i});
+    }
+    std::stable_sort(order.begin(), order.end());
+    // Placement can fail where packing did not (alignment, planes'
+    // ranges): try the next candidates before packing for less.
+    for (std::size_t j = 0; j < order.size() && j < 4; ++j) {
+      p = cands[order[j].second];
+      auto pl = place_model(m, t, s, p);
+      if (pl.ok()) return std::move(pl).value();
+    }
+  }
+  return std::nullopt;
+}
+
+Status capacity_error(const ModelInput& m, const target::Target& t, const Shapes& s,
+                      std::uint32_t chips) {
+  const auto layers = static_cast<std::uint32_t>(m.config.n_layer);
+  std::uint64_t weights = 0;
+  for (std::uint32_t i = 0; i < layers + 2; ++i) weights += item_bytes(m, t, s, i, 1).weights;
+  const std::uint64_t kv_slot = std::uint64_t{layers} * static_cast<std::uint32_t>(m.config.n_head_kv) *
+                                kv_head_bytes(m, t, s, s.context);
+  std::ostringstream os;
+  os << "model '" << m.config.name << "' does not fit "
+     << (chips == 0 ? "any system" : std::to_string(chips) + " chip(s)") << " of target '"
+     << t.name << "':\n"
+     << "  needs: weights " << human_bytes(weights) << " (int8 + scales, G = " << s.group
+     << "); KV cache " << human_bytes(kv_slot) << " per slot at the " << s.context
+     << "-token bucket (x " << s.slots << " slots = " << human_bytes(kv_slot * s.slots)
+     << "); activations " << human_bytes(activation_bytes(m, t, s))
+     << " per chip; instructions in their own pool\n"
+     << "  target offers per chip:";
+  for (const target::Pool& p : t.pools) os << " " << p.name << " " << human_bytes(p.capacity_bytes);
+  os << "; at most " << t.topology.max_chips() << " chips\n";
+  Partition least;
+  if (plan(m, t, s, 0, least)) {
+    os << "least number of chips that fits: " << least.chips_used;
+  } else {
+    os << "least number of chips that fits: none (a layer does not fit even split over "
+       << "the widest stage; use a larger target)";
+  }
+  return resource_exhausted(os.str());
+}
+
+Status resolve(const ModelInput& m, const target::Target& t, const CompileOptions& o, Shapes& s) {
+  s.group = o.group == 0 ? t.default_group() : o.group;
+  if (s.group % 32 != 0 || s.group < 32 || s.group > 65536) {
+    return invalid_argument("--group " + std::to_string(s.group) +
+                            " (expected a multiple of 32 in [32, 65536])");
+  }
+  const std::string kv = o.kv.empty() ? t.default_kv : o.kv;
+  if (kv != "int8" && kv != "f16") return invalid_argument("--kv " + kv + " (expected int8 or f16)");
+  s.kv_int8 = kv == "int8";
+  s.row_group = static_cast<std::uint32_t>((m.config.head_dim + 31) / 32 * 32);
+  s.context = o.max_context == 0 ? static_cast<std::uint32_t>(m.config.n_ctx_train) : o.max_context;
+  if (s.context == 0) return invalid_argument("--ctx: the model has no training context; give --ctx");
+  if (o.slots == 0 || o.slots > 1024) {
+    return invalid_argument("--slots " + std::to_string(o.slots) + " (expected 1..1024)");
+  }
+  s.slots = o.slots;
+  s.prefill_chunk = o.prefill_chunk == 0 ? std::min(64u, s.context) : std::min(o.prefill_chunk, s.context);
+  const auto k = static_cast<std::uint32_t>(std::max(1, m.config.n_expert_used));
+  // Activations may take at most half of the pools meant for them (the
+  // rest is for the cache and weights that share them): shrink the
+  // prefill chunk until they do (its rows dominate them).
+  std::uint64_t act_capacity = 0;
+  for (const target::Pool& pl : t.pools) {
+    if (pl.uses & target::kUseActivations) act_capacity += pl.capacity_bytes;
+  }
+  // First fewer attention scratch sets, then smaller chunks.
+  while (true) {
+    s.max_rows = std::max(s.slots, s.prefill_chunk);
+    if (activation_bytes(m, t, s) <= act_capacity / 2) break;
+    if (s.attention_sets > 1) {
+      s.attention_sets /= 2;
+    } else if (s.prefill_chunk > 1) {
+      s.prefill_chunk /= 2;
+    } else {
+      break;
+    }
+  }
+  if (2ull + std::uint64_t{s.max_rows} * k * t.matrix.planes > 65535) {
+    return invalid_argument("--slots " + std::to_string(s.slots) + ": too many expert index registers");
+  }
+  return {};
+}
+
+}  // namespace
+
+ModelInput model_input_from_config(const ModelConfig& config) {
+  ModelInput m;
+  m.config = config;
+  m.embd_type = static_cast<std::uint32_t>(gguf::TensorType::kF16);
+  m.embd_block = 1;
+  m.embd_block_bytes = 2;
+  m.embd_row_bytes = 2ull * static_cast<std::uint32_t>(config.n_embd);
+  Sha256 h;
+  hash_config(h, config);
+  m.hash = h.hex_digest();
+  return m;
+}
+
+Result<ModelInput> model_input_from_file(const std::string& path) {
+  LPU_ASSIGN_OR_RETURN(gguf::File f, gguf::File::open(path));
+  LPU_ASSIGN_OR_RETURN(ModelConfig config, model::model_config_from_gguf(f));
+  ModelInput m;
+  m.config = config;
+  const gguf::TensorInfo* e = f.find_tensor("token_embd.weight");
+  if (e == nullptr) return not_found(path + ": missing tensor 'token_embd.weight'");
+  const auto traits = gguf::supported_type_traits(static_cast<std::uint32_t>(e->type));
+  if (!traits) return unimplemented(path + ": token_embd.weight: unsupported type");
+  m.embd_type = static_cast<std::uint32_t>(e->type);
+  m.embd_block = traits->block_elems;
+  m.embd_block_bytes = traits->block_bytes;
+  m.embd_row_bytes = e->n_bytes / static_cast<std::uint64_t>(config.n_vocab);
+  Sha256 h;
+  hash_config(h, config);
+  for (const gguf::TensorInfo& t : f.tensors()) {
+    h.update(t.name + "|" + std::to_string(static_cast<std::uint32_t>(t.type)) + "|" + t.shape_string() + "\n");
+  }
+  m.hash = h.hex_digest();
+  return m;
+}
+
+}  // namespace lpu::compiler
+
+namespace lpu::compiler {
+namespace {
+
+struct VariantSpec {
+  std::string name;
+  program::VariantKind kind;
+  std::uint32_t context;
+  std::uint32_t rows;
+};
+
+std::vector<program::IndexRegister> registers_for(const ModelInput& m, const target::Target& t,
+                                                  const Shapes& s, const Partition& p,
+                                                  const Placement& place, const graph::Graph& g) {
+  std::vector<program::IndexRegister> regs;
+  const auto k = static_cast<std::uint32_t>(std::max(1, m.config.n_expert_used));
+  for (std::uint32_t chip = 0; chip < p.chips; ++chip) {
+    const std::uint64_t kv_stride = place.value(chip, "kv_slot_stride");
+    if (kv_stride != 0) regs.push_back({chip, kPrefillSlotRegister, kv_stride, s.slots, "prefill slot"});
+    if (!m.config.is_moe()) continue;
+    for (std::uint32_t pl = 0; pl < t.matrix.planes; ++pl) {
+      std::uint64_t stride = 0;
+      for (const graph::Op& op : g.ops) {
+        if (op.kind == graph::OpKind::kExpertUp) stride = std::max(stride, place.value(chip, expert_block_key(op.name, pl)));
+      }
+      if (stride == 0) continue;
+      for (std::uint32_t r = 0; r < s.max_rows; ++r) {
+        for (std::uint32_t j = 0; j < k; ++j) {
+          regs.push_back({chip, expert_register(r, j, pl, k, t.matrix.planes), stride,
+                          static_cast<std::uint32_t>(m.config.n_expert),
+                          "row " + std::to_string(r) + " rank " + std::to_string(j) + " plane " + std::to_string(pl) + " expert"});
+        }
+      }
+    }
+  }
+  return regs;
+}
+
+double step_energy(const target::Target& t, const Scheduler& sc, std::uint32_t chips,
+                   std::uint64_t cycles) {
+  const target::Energy& e = t.energy;
+  const double pj = static_cast<double>(sc.macs()) * e.pj_per_int8_mac +
+                    static_cast<double>(sc.sram_bytes()) * e.pj_per_sram_byte +
+                    static_cast<double>(sc.vector_ops()) * e.pj_per_vector_op +
+                    static_cast<double>(sc.link_bytes()) * e.pj_per_c2c_byte;
+  return pj * 1e-12 + e.static_watts * chips * static_cast<double>(cycles) / t.clock_hz;
+}
+
+VariantReport report_for(const graph::Graph& g, const Scheduler& sc, const Bound& b,
+                         const std::vector<OpBound>& per_op) {
+  VariantReport r;
+  r.bound = b;
+  for (std::uint32_t i = 0; i < g.ops.size(); ++i) {
+    const auto it = sc.op_spans().find(i);
+    if (it == sc.op_spans().end()) continue;
+    OpBinding ob;
+    ob.op = i;
+    ob.start = it->second.first;
+    ob.end = it->second.second;
+    std::uint64_t best = 0;
+    for (int c = 0; c < static_cast<int>(ResourceClass::kCount); ++c) {
+      const std::uint64_t busy = sc.op_busy(i, static_cast<ResourceClass>(c));
+      if (busy > best) {
+        best = busy;
+        ob.resource = resource_class_name(static_cast<ResourceClass>(c));
+      }
+    }
+    ob.busy_cycles = best;
+    // An op whose busiest resource was busy for under half its span waited
+    // on latency (operands in flight, pipelines, links), not on work.
+    if (best * 2 < ob.end - ob.start) ob.resource = "latency";
+    ob.bound_cycles = per_op[i].cycles;
+    ob.bound_resource = per_op[i].resource;
+    r.ops.push_back(std::move(ob));
+  }
+  for (int c = 0; c < static_cast<int>(ResourceClass::kCount); ++c) {
+    r.busy.emplace_back(resource_class_name(static_cast<ResourceClass>(c)), sc.total_busy(static_cast<ResourceClass>(c)));
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<Compiled> compile(const ModelInput& m, const target::Target& t, const CompileOptions& o,
+                         const Progress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Shapes s;
+  LPU_TRY(resolve(m, t, o, s), "compile");
+  Partition p;
+  std::optional<Placement> placed = plan(m, t, s, o.chips, p);
+  if (!placed) return capacity_error(m, t, s, o.chips);
+  Placement& place = *placed;
+
+  std::vector<VariantSpec> specs;
+  for (std::uint32_t b : buckets(s.context)) {
+    specs.push_back({"decode.ctx" + std::to_string(b), program::VariantKind::kDecode, b, s.slots});
+  }
+  specs.push_back({"prefill.ctx" + std::to_string(s.context), program::VariantKind::kPrefill, s.context,
+                   s.prefill_chunk});
+
+  Compiled out;
+  program::Program& prog = out.program;
+  std::vector<std::uint64_t> text(p.chips, 0);
+  std::vector<program::IndexRegister> regs;
+  for (std::size_t vi = 0; vi < specs.size(); ++vi) {
+    const VariantSpec& v = specs[vi];
+    if (progress) progress("schedule", vi, specs.size());
+    LPU_ASSIGN_OR_RETURN(graph::Graph g, graph::build_step_graph(
+                                             m.config, {v.rows, v.context, v.kind == program::VariantKind::kPrefill}));
+    if (vi == 0) {
+      for (const graph::Op& op : g.ops) prog.ops.push_back({op.name, graph::op_kind_name(op.kind), op.layer});
+      regs = registers_for(m, t, s, p, place, g);
+    }
+    Scheduler sched(t, p.chips);
+    for (const program::IndexRegister& r : regs) {
+      sched.registers[(std::uint64_t{r.chip} << 16) | r.reg] = {r.stride_bytes, r.count};
+    }
+    LPU_TRY(lower_variant(g, m, t, s, p, place, sched), v.name);
+    std::vector<OpBound> per_op;
+    const Bound bound = lower_bound(g, m, t, s, p, &per_op);
+    program::Variant pv;
+    pv.name = v.name;
+    pv.kind = v.kind;
+    pv.context = v.context;
+    pv.rows = v.rows;
+    pv.static_latency_cycles = sched.makespan();
+    pv.lower_bound_cycles = bound.cycles();
+    for (const auto& [first, last] : sched.chip_spans()) {
+      pv.initiation_interval_cycles = std::max(pv.initiation_interval_cycles, last - first);
+    }
+    VariantReport rep = report_for(g, sched, bound, per_op);
+    rep.name = v.name;
+    rep.energy_j = step_energy(t, sched, p.chips_used, pv.static_latency_cycles);
+    pv.streams = sched.take_streams();
+    for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += pv.streams[c].size();
+    prog.variants.push_back(std::move(pv));
+    out.reports.push_back(std::move(rep));
+  }
+  if (progress) progress("schedule", specs.size(), specs.size());
+  LPU_TRY(place_text(place, t, text), "place");
+
+  program::Metadata& md = prog.meta;
+  md.model_name = m.config.name;
+  md.model_hash = m.hash;
+  md.target_name = t.name;
+  md.target_hash = target::target_hash(t);
+  {
+    std::ostringstream os;
+    os << o.chips << '|' << s.slots << '|' << s.context << '|' << s.group << '|' << s.kv_int8 << '|'
+       << s.prefill_chunk << '|' << s.attention_sets;
+    md.options_hash = sha256_hex(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(os.str().data()), os.str().size()));
+  }
+  md.group = s.group;
+  md.kv = s.kv_int8 ? "int8" : "f16";
+  md.slots = s.slots;
+  md.chips = p.chips;
+  md.clock_hz = t.clock_hz;
+  md.rms_eps = m.config.rms_eps;
+  for (const target::Pool& pl : t.pools) prog.pool_names.push_back(pl.name);
+  prog.layout = place.take_entries();
+  prog.registers = std::move(regs);
+
+  std::vector<std::uint64_t> caps;
+  for (const target::Pool& pl : t.pools) caps.push_back(pl.capacity_bytes);
+  LPU_TRY(program::validate(prog, caps, "compiled program"), "emit");
+  out.tp = p.tp;
+  out.stages = p.stages;
+  out.chips_used = p.chips_used;
+  out.compile_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace lpu::compiler

@@ -1,0 +1,278 @@
+#include "lib/compiler/lower_bound.h"
+
+#include <algorithm>
+#include <array>
+
+#include "lib/compiler/pieces.h"
+#include "lib/isa/timing.h"
+#include "lib/isa/tiled_layout.h"
+
+namespace lpu::compiler {
+namespace {
+
+std::uint64_t div_up(std::uint64_t a, std::uint64_t b) { return b == 0 ? 0 : (a + b - 1) / b; }
+
+enum Res { kMatrix, kLoad, kVector, kSwitch, kLink, kRes };
+constexpr const char* kResName[kRes] = {"matrix", "weight_load", "vector", "switch", "c2c"};
+
+// Work of one op on one chip, in cycles of each resource (matrix and
+// load: the busiest plane).
+struct Work {
+  std::array<std::uint64_t, kRes> cycles{};
+  std::uint64_t preload_credit = 0;  // load cycles the buffer can absorb
+  std::uint64_t transfer = 0;        // a gather's latency after the op
+  /// Cycles the op needs beyond its busiest resource's work: from its
+  /// input landing to its output landing, the operand and pipeline
+  /// latencies its last instruction cannot hide (latency_floor).
+  std::uint64_t latency = 0;
+  /// A chain of dependent instructions inside the op (attention), which
+  /// bounds it on its own: max(work + latency, chain).
+  std::uint64_t chain = 0;
+};
+
+// One dependent instruction of a chain: its duration and the latencies
+// with which it reads its sources and its result lands.
+struct Step {
+  std::uint64_t dur, rl, wl;
+};
+
+// Input landed at 0: a step issues no earlier than (previous landing - its
+// read latency) and lands dur + wl later. Returns the last landing.
+std::uint64_t chain_cycles(std::initializer_list<Step> steps) {
+  std::int64_t land = 0;
+  for (const Step& st : steps) {
+    const std::int64_t issue = land - static_cast<std::int64_t>(st.rl);
+    land = issue + static_cast<std::int64_t>(st.dur + st.wl);
+  }
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, land));
+}
+
+struct BoundCtx {
+  const graph::Graph& g;
+  const ModelInput& m;
+  const target::Target& t;
+  const Shapes& s;
+  const Partition& p;
+
+  // Latency from the nearest pool allowing `use` to units of `kind`: where
+  // the placement rule puts that kind of data.
+  std::uint64_t lat(std::uint32_t use, target::UnitKind kind) const {
+    const int near = use == target::kUseActivations ? static_cast<int>(target::UnitKind::kVector)
+                                                     : static_cast<int>(target::UnitKind::kMatrix);
+    const target::Pool* best = nullptr;
+    for (const target::Pool& pl : t.pools) {
+      if ((pl.uses & use) && (best == nullptr || pl.latency[near] < best->latency[near])) best = &pl;
+    }
+    return best == nullptr ? 0 : best->latency[static_cast<int>(kind)];
+  }
+  Step vector_step(std::uint64_t dur) const {
+    const std::uint64_t a = lat(target::kUseActivations, target::UnitKind::kVector);
+    return {dur, a, t.vector.pipeline_latency + a};
+  }
+  Step matrix_step(std::uint64_t dur) const {
+    const std::uint64_t a = lat(target::kUseActivations, target::UnitKind::kMatrix);
+    return {dur, a, t.matrix.pipeline_latency + a};
+  }
+  // What one instruction adds beyond its duration in a chain of ops.
+  static std::uint64_t tail(const Step& st) { return st.wl > st.rl ? st.wl - st.rl : 0; }
+
+  std::uint32_t load_rate() const {
+    std::uint32_t bank = 0;
+    for (const target::Pool& pl : t.pools) {
+      if (pl.uses & target::kUseWeights) bank = std::max(bank, pl.bank_read_bytes_per_cycle);
+    }
+    return std::min(t.matrix.weight_load_bytes_per_cycle, bank);
+  }
+  std::uint64_t buffer_bytes() const {
+    return std::uint64_t{t.matrix.weight_buffer_tiles} *
+           isa::tile_block_bytes(t.matrix.tile_n, std::min(t.matrix.tile_k, s.group));
+  }
+  // A matmul of `passes` x rows over chip t2's columns.
+  void matmul(Work& w, std::uint32_t n, std::uint32_t k, std::uint32_t rows, std::uint32_t passes,
+              std::uint32_t t2, std::uint32_t tp, std::uint32_t group = 0) const {
+    if (group == 0) group = s.group;
+    for (std::uint32_t pl = 0; pl < t.matrix.planes; ++pl) {
+      const Range cols = plane_columns(n, tp, t2, pl, t.matrix.planes);
+      if (cols.size() == 0) continue;
+      const std::uint64_t bytes = std::uint64_t{passes} *
+          isa::tiled_matrix_bytes(cols.size(), k, t.matrix.tile_n, t.matrix.tile_k, group);
+      const std::uint64_t macs = std::uint64_t{passes} * rows * k * cols.size();
+      w.cycles[kLoad] = std::max(w.cycles[kLoad], div_up(bytes, load_rate()));
+      w.cycles[kMatrix] = std::max(w.cycles[kMatrix], div_up(macs, t.matrix.macs_per_cycle));
+    }
+    w.preload_credit = div_up(buffer_bytes(), load_rate());
+    w.latency = std::max(w.latency, tail(matrix_step(1)));
+  }
+  void vector(Work& w, isa::Opcode op, std::array<std::uint32_t, 7> params) const {
+    isa::Instruction in;
+    in.op = op;
+    in.p = params;
+    w.cycles[kVector] += div_up(isa::vector_ops(in), t.vector.ops_per_cycle());
+    w.latency = std::max(w.latency, tail(vector_step(1)));
+  }
+  void gather(Work& w, std::uint32_t stage, std::uint64_t piece_bytes) const {
+    if (p.tp == 1 || piece_bytes == 0) return;
+    const std::uint32_t hops = isa::hops_between(t.topology, p.first_chip(stage), p.first_chip(stage) + p.tp - 1);
+    const auto serial = static_cast<std::uint64_t>(static_cast<double>(piece_bytes) / t.links.bytes_per_cycle);
+    w.transfer = std::uint64_t{hops} * t.links.hop_latency_cycles + serial;
+    w.cycles[kLink] += serial * (p.tp - 1 > t.links.count ? div_up(p.tp - 1, t.links.count) : 1);
+  }
+  Work op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t2) const;
+};
+
+Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t2) const {
+  const ModelConfig& c = m.config;
+  const std::uint32_t rows = g.shape.rows;
+  const auto d = static_cast<std::uint32_t>(c.n_embd);
+  const auto hd = static_cast<std::uint32_t>(c.head_dim);
+  const auto k_used = static_cast<std::uint32_t>(std::max(1, c.n_expert_used));
+  Work w;
+  switch (op.kind) {
+    case graph::OpKind::kEmbed: {
+      const Range cols = split_range(d, p.tp, t2, m.embd_block);
+      w.cycles[kSwitch] = div_up(std::uint64_t{rows} * (cols.size() / m.embd_block) * m.embd_block_bytes,
+                                 t.switch_unit.bytes_per_cycle);
+      gather(w, stage, std::uint64_t{rows} * split_range(d, p.tp, 0, m.embd_block).size() * 4);
+      break;
+    }
+    case graph::OpKind::kMatmul:
+      matmul(w, op.n, op.k, rows, 1, t2, p.tp);
+      if (op.name != "lm_head") gather(w, stage, std::uint64_t{rows} * split_range(op.n, p.tp, 0, 16).size() * 4);
+      break;
+    case graph::OpKind::kExpertUp:
+    case graph::OpKind::kExpertDown:
+      matmul(w, op.n, op.k, 1, rows * k_used, t2, p.tp);
+      gather(w, stage, std::uint64_t{rows} * k_used * split_range(op.n, p.tp, 0, 16).size() * 4);
+      break;
+    case graph::OpKind::kAttention: {
+      const Range heads = split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, t2, 1);
+      const auto hpk = static_cast<std::uint32_t>(c.n_head / c.n_head_kv);
+      const std::uint32_t ctx = g.shape.context;
+      const std::uint32_t units = rows * heads.size();
+      if (s.kv_int8 && units > 0) {
+        Work qk, pv;
+        matmul(qk, ctx, hd, hpk, units, 0, 1, s.row_group);
+        matmul(pv, hd, ctx, hpk, units, 0, 1);
+        w.cycles[kLoad] = qk.cycles[kLoad] + pv.cycles[kLoad];
+        w.cycles[kMatrix] = qk.cycles[kMatrix] + pv.cycles[kMatrix];
+        w.preload_credit = qk.preload_credit;
+        w.latency = std::max(qk.latency, pv.latency);
+        for (std::uint32_t u = 0; u < units; ++u) {
+          vector(w, isa::Opcode::kQuantize, {hpk, hd, 0, 0, 0, 0, 0});
+          vector(w, isa::Opcode::kSoftmax, {hpk, ctx, 0, 0, 0, 0, 0});
+          vector(w, isa::Opcode::kQuantize, {hpk, ctx, 0, 0, 0, 0, 0});
+        }
+        // One (row, head) is a chain: queries quantised, scores, softmax,
+        // probabilities quantised, values; each at least one cycle.
+        const std::uint64_t qk_passes = isa::k_segments(hd, t.matrix.tile_k, s.row_group).size();
+        const std::uint64_t pv_passes = isa::k_segments(ctx, t.matrix.tile_k, s.group).size();
+        w.chain = chain_cycles({vector_step(1), matrix_step(qk_passes), vector_step(1),
+                                vector_step(1), matrix_step(pv_passes)});
+      } else if (units > 0) {
+        for (std::uint32_t u = 0; u < units; ++u) vector(w, isa::Opcode::kAttentionF16, {hpk, 0, ctx, hd, 0, 0, 0});
+      }
+      gather(w, stage, std::uint64_t{rows} * split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, 0, 1).size() * hpk * hd * 4);
+      break;
+    }
+    case graph::OpKind::kRmsNorm: vector(w, isa::Opcode::kRmsNorm, {rows, d, 0, 0, 0, 0, 0}); break;
+    case graph::OpKind::kQuantize: {
+      const graph::Tensor& src = g.tensor(op.inputs[0]);
+      vector(w, isa::Opcode::kQuantize, {src.rows * (src.cols / op.k), op.k, 0, 0, 0, 0, 0});
+      break;
+    }
+    case graph::OpKind::kRope:
+      vector(w, isa::Opcode::kRope, {rows, static_cast<std::uint32_t>(c.n_head + c.n_head_kv), hd,
+                                     static_cast<std::uint32_t>(c.rope_dim), 0, 0, 0});
+      break;
+    case graph::OpKind::kKvAppend: {
+      const Range heads = split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, t2, 1);
+      for (std::uint32_t i = 0; i < 2 * rows * heads.size(); ++i) vector(w, isa::Opcode::kKvAppend, {1, 0, hd, 0, 0, 0, 0});
+      break;
+    }
+    case graph::OpKind::kAdd: vector(w, isa::Opcode::kAdd, {rows * d, 0, 0, 0, 0, 0, 0}); break;
+    case graph::OpKind::kSiluMul: {
+      const graph::Tensor& o = g.tensor(op.outputs[0]);
+      vector(w, isa::Opcode::kSiluMul, {rows * (o.cols / op.n), op.n, 0, 0, 0, 0, 0});
+      break;
+    }
+    case graph::OpKind::kRouter:
+      vector(w, isa::Opcode::kRouterTopK, {rows, static_cast<std::uint32_t>(c.n_expert), k_used, d, 0, 0, 0});
+      break;
+    case graph::OpKind::kCombine:
+      for (std::uint32_t j = 0; j < k_used; ++j) vector(w, isa::Opcode::kCombine, {rows, d, 0, 0, 0, 0, 0});
+      break;
+    case graph::OpKind::kRopeAngles:
+      vector(w, isa::Opcode::kRopeAngles, {rows, static_cast<std::uint32_t>(c.rope_dim), 0, 0, 0, 0, 0});
+      break;
+  }
+  return w;
+}
+
+std::uint32_t stage_of(const Partition& p, const graph::Op& op, std::uint32_t layers) {
+  const std::uint32_t item = op.layer >= 0 ? static_cast<std::uint32_t>(op.layer) + 1
+                             : op.kind == graph::OpKind::kEmbed ? 0 : layers + 1;
+  return p.stage_of_item[item];
+}
+
+}  // namespace
+
+Bound lower_bound(const graph::Graph& g, const ModelInput& m, const target::Target& t,
+                  const Shapes& s, const Partition& p, std::vector<OpBound>* per_op) {
+  const BoundCtx x{g, m, t, s, p};
+  const auto layers = static_cast<std::uint32_t>(m.config.n_layer);
+  std::vector<std::array<std::uint64_t, kRes>> per_chip(p.chips);
+  std::array<std::uint64_t, kRes> total{};
+  Bound b;
+  std::uint32_t current = UINT32_MAX;
+  if (per_op) per_op->assign(g.ops.size(), OpBound{});
+  for (std::size_t i = 0; i < g.ops.size(); ++i) {
+    const graph::Op& op = g.ops[i];
+    const std::uint32_t stage = stage_of(p, op, layers);
+    std::uint64_t best = 0;
+    int best_res = kVector;
+    std::uint64_t transfer = 0;
+    for (std::uint32_t t2 = 0; t2 < p.tp; ++t2) {
+      const Work w = x.op_work(op, stage, t2);
+      std::array<std::uint64_t, kRes> c = w.cycles;
+      for (int r = 0; r < kRes; ++r) {
+        per_chip[p.first_chip(stage) + t2][r] += c[r];
+        total[r] += c[r];
+      }
+      c[kLoad] = c[kLoad] > w.preload_credit ? c[kLoad] - w.preload_credit : 0;
+      c[kLink] = 0;
+      for (int r = 0; r < kRes; ++r) {
+        if (c[r] + w.latency > best) { best = c[r] + w.latency; best_res = r; }
+      }
+      if (w.chain > best) { best = w.chain; best_res = kRes; }
+      transfer = std::max(transfer, w.transfer);
+    }
+    if (op.kind == graph::OpKind::kRopeAngles) continue;  // off the chain: needs positions only
+    if (current != UINT32_MAX && stage != current) {
+      const std::uint32_t hops = isa::hops_between(t.topology, p.first_chip(current), p.first_chip(stage));
+      b.critical_path += std::uint64_t{hops} * t.links.hop_latency_cycles +
+          static_cast<std::uint64_t>(g.shape.rows * 4.0 * m.config.n_embd / t.links.bytes_per_cycle);
+    }
+    current = stage;
+    b.critical_path += best + transfer;
+    if (per_op) {
+      (*per_op)[i] = {best + transfer, transfer > best       ? "c2c"
+                                       : best_res == kRes ? "latency"
+                                                          : kResName[best_res]};
+    }
+  }
+  for (std::uint32_t c = 0; c < p.chips; ++c) {
+    for (int r = 0; r < kRes; ++r) {
+      if (per_chip[c][r] > b.busiest_resource) {
+        b.busiest_resource = per_chip[c][r];
+        b.busiest_name = std::string(kResName[r]) + " of chip " + std::to_string(c);
+      }
+    }
+  }
+  for (int r = 0; r < kRes; ++r) {
+    if (r == kLink) continue;
+    b.partition_free = std::max(b.partition_free, div_up(total[r], p.chips));
+  }
+  return b;
+}
+
+}  // namespace lpu::compiler

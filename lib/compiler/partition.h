@@ -1,0 +1,91 @@
+#pragma once
+// Partition: which chips hold which part of the model. Layers are
+// pipelined over stages of `tp` chips each; within a stage every weight
+// matrix is split by output columns (never along K) over its tp chips,
+// attention by KV heads, and each chip holds all its columns of every
+// expert. Items are packed into stages in order: the token embedding,
+// each layer, then the output norm and lm_head.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "include/lpu/status.h"
+#include "lib/compiler/compiler.h"
+
+namespace lpu::compiler {
+
+/// [begin, end) of a split.
+struct Range {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  std::uint32_t size() const { return end - begin; }
+};
+
+/// Piece t of tp of [0, n), cut at multiples of `align` (the last piece
+/// takes the remainder); some pieces may be empty when n / align < tp.
+Range split_range(std::uint32_t n, std::uint32_t tp, std::uint32_t t, std::uint32_t align);
+
+/// The sizes every stage reasons with.
+struct Shapes {
+  std::uint32_t group = 0;
+  std::uint32_t row_group = 0;  ///< a key row's group: head_dim rounded up to 32
+  bool kv_int8 = true;
+  std::uint32_t context = 0;    ///< largest bucket
+  std::uint32_t slots = 1;
+  std::uint32_t max_rows = 1;   ///< most token rows of any variant
+  std::uint32_t prefill_chunk = 1;
+  /// Scratch sets of int8 attention: (row, KV head) units run in waves of
+  /// this many, each with its own quantised queries, scores and
+  /// quantised probabilities (lower.cpp).
+  std::uint32_t attention_sets = 4;
+};
+
+/// Bytes of one (slot, layer, KV head) cache at `context` positions.
+std::uint64_t kv_head_bytes(const ModelInput& m, const target::Target& t, const Shapes& s,
+                            std::uint32_t context);
+
+/// Per-chip bytes of one item at tensor-parallel width tp (the largest
+/// chip's share), by kind.
+struct ItemBytes {
+  std::uint64_t weights = 0;
+  std::uint64_t kv = 0;
+};
+ItemBytes item_bytes(const ModelInput& m, const target::Target& t, const Shapes& s,
+                     std::uint32_t item, std::uint32_t tp);
+
+/// Activation bytes every chip holds (the step buffers and scratch).
+std::uint64_t activation_bytes(const ModelInput& m, const target::Target& t, const Shapes& s);
+
+/// True when a chip can hold weights, kv and activations of these sizes
+/// in the pools that allow each kind.
+bool chip_fits(const target::Target& t, std::uint64_t weights, std::uint64_t kv,
+               std::uint64_t activations, double fill = 1.0);
+
+struct Partition {
+  std::uint32_t tp = 1;
+  std::uint32_t stages = 1;
+  std::uint32_t chips = 1;       ///< chips of the system
+  std::uint32_t chips_used = 1;  ///< stages x tp
+  /// stage of each item: [0] embedding, [1 + l] layer l, [L + 1] the head.
+  std::vector<std::uint32_t> stage_of_item;
+
+  std::uint32_t items() const { return static_cast<std::uint32_t>(stage_of_item.size()); }
+  std::uint32_t first_chip(std::uint32_t stage) const { return stage * tp; }
+};
+
+/// Every feasible (tp, stages) with at most `chips` chips used (any
+/// number when chips == 0), tp ascending.
+std::vector<Partition> partition_candidates(const ModelInput& m, const target::Target& t,
+                                            const Shapes& s, std::uint32_t chips, double fill);
+
+/// Chooses tp and the stages. With options.chips == 0 the least chips
+/// that fit; otherwise the widest stages that fit in options.chips. A
+/// model that fits nowhere gets resource_exhausted with the sizes.
+/// `fill` is the share of each pool the packing may plan for (placement
+/// loses some to alignment and to keeping planes' weights apart; the
+/// compiler retries with less when placement does not fit).
+Result<Partition> partition(const ModelInput& m, const target::Target& t, const Shapes& s,
+                            std::uint32_t chips, double fill = 1.0);
+
+}  // namespace lpu::compiler

@@ -1,0 +1,151 @@
+#pragma once
+// A Program: what the compiler emits and both backends run. It holds no
+// weights: per-chip instruction streams for every step variant, the SRAM
+// layout (which bytes of which tensor live on which chip, pool and offset,
+// in which encoding), the op table, the index registers, and metadata.
+// Binary form in format.cpp (versioned header, SHA-256 checksum, a loader
+// that validates everything before use); text form in disasm.cpp.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "include/lpu/status.h"
+#include "lib/isa/isa.h"
+
+namespace lpu::program {
+
+/// Format version: a reader accepts the same major and any minor <= its own.
+inline constexpr std::uint16_t kFormatMajor = 1;
+inline constexpr std::uint16_t kFormatMinor = 0;
+
+/// How a layout entry's bytes are built from the model when a backend loads.
+enum class Encoding : std::uint8_t {
+  /// int8 weights in the tiled 16c4 layout (docs/isa.md, "Weight tiles"):
+  /// rows [n0, n1) of the source matrix, blocks of tile_n columns x seg k.
+  kTiledS8 = 0,
+  /// fp32 values of the source tensor (norm weights, the MoE router).
+  kF32 = 1,
+  /// Rows of the source tensor exactly as the GGUF file stores them
+  /// (the token embedding: looked up, never multiplied).
+  kGgufRows = 2,
+  /// Zero-initialised state: the KV cache of one slot, activations.
+  kZero = 3,
+  /// This chip's instruction text (instruction_bytes per instruction).
+  kText = 4,
+  kEncodingCount = 5,
+};
+std::string_view encoding_name(Encoding e);
+
+/// What a region holds (for reports and the SRAM map).
+enum class DataKind : std::uint8_t {
+  kWeights = 0,
+  kKv = 1,
+  kActivations = 2,
+  kInstructions = 3,
+  kDataKindCount = 4,
+};
+std::string_view data_kind_name(DataKind k);
+
+struct LayoutEntry {
+  /// Source tensor ("blk.3.attn_q.weight"), or a name for state
+  /// ("kv.slot0.blk.3.k", "act.x", "text").
+  std::string name;
+  std::uint32_t chip = 0;
+  std::uint8_t pool = 0;
+  Encoding encoding = Encoding::kZero;
+  DataKind kind = DataKind::kActivations;
+  std::uint64_t offset = 0;
+  std::uint64_t bytes = 0;
+  // kTiledS8 and kGgufRows: the slice of the source. Matrices are GGML
+  // [k, n] (k contiguous); an expert tensor's slice is expert `expert`.
+  std::uint32_t n0 = 0, n1 = 0;
+  std::uint32_t k = 0;
+  std::uint32_t expert = 0;
+  std::uint32_t tile_n = 0;
+  std::uint32_t seg = 0;
+  std::uint32_t group = 0;
+};
+
+/// One graph op (instructions carry its id).
+struct OpRecord {
+  std::string name;  ///< "blk.3.ffn_up", "blk.3.attn", "lm_head"
+  std::string kind;  ///< "matmul", "rmsnorm", "attention", ...
+  std::int32_t layer = -1;
+};
+
+/// An index register of one chip: operands that name it add
+/// value * stride_bytes to their offset; value < count.
+struct IndexRegister {
+  std::uint32_t chip = 0;
+  std::uint16_t reg = 0;
+  std::uint64_t stride_bytes = 0;
+  std::uint32_t count = 0;
+  std::string meaning;  ///< "slot 0 position", "blk.3 expert slot 1"
+};
+
+enum class VariantKind : std::uint8_t { kDecode = 0, kPrefill = 1 };
+
+/// One step variant: decode at a context bucket, or a prefill chunk.
+struct Variant {
+  std::string name;  ///< "decode.ctx2048", "prefill.ctx2048"
+  VariantKind kind = VariantKind::kDecode;
+  std::uint32_t context = 0;  ///< KV positions the variant can attend over
+  std::uint32_t rows = 0;     ///< token rows per step (slots, or chunk tokens)
+  std::uint64_t static_latency_cycles = 0;
+  std::uint64_t lower_bound_cycles = 0;
+  /// Cycles between step starts when steps of different slots overlap in
+  /// the pipeline (the busiest chip's span).
+  std::uint64_t initiation_interval_cycles = 0;
+  /// Per chip, the instructions in issue order.
+  std::vector<std::vector<isa::Instruction>> streams;
+};
+
+struct Metadata {
+  std::string model_name;
+  std::string model_hash;   ///< SHA-256 hex of the model's configuration and tensor list
+  std::string target_name;
+  std::string target_hash;  ///< lpu::target::target_hash
+  std::string options_hash;
+  std::uint32_t group = 0;
+  std::string kv = "int8";  ///< "int8" or "f16"
+  std::uint32_t slots = 0;
+  std::uint32_t chips = 0;
+  double clock_hz = 0;
+  float rms_eps = 0;
+};
+
+struct Program {
+  Metadata meta;
+  std::vector<std::string> pool_names;
+  std::vector<LayoutEntry> layout;
+  std::vector<OpRecord> ops;
+  std::vector<IndexRegister> registers;
+  std::vector<Variant> variants;
+
+  /// The variant named `name`, or null.
+  const Variant* find_variant(std::string_view name) const;
+};
+
+/// The binary form (byte-identical for equal Programs).
+std::vector<std::uint8_t> serialize(const Program& p);
+/// Parses and validates; `source` names the file in errors, which give
+/// the byte offset and field: "p.lpuprog @0x40: variants[1].streams[3]: count 9999999 exceeds the 120 bytes left".
+Result<Program> deserialize(std::span<const std::uint8_t> bytes, std::string_view source);
+Status write_program(const Program& p, const std::string& path);
+Result<Program> read_program(const std::string& path);
+/// SHA-256 hex of serialize(p).
+std::string program_hash(const Program& p);
+
+/// Checks meaning after parsing: indices in range (chips, pools, ops,
+/// registers), operands inside their pool's capacity (given), layout
+/// entries inside their pool and not overlapping on one chip.
+Status validate(const Program& p, std::span<const std::uint64_t> pool_capacity,
+                std::string_view source);
+
+/// Text form: header, layout, registers, ops, each variant's per-chip
+/// instructions (`lpu disasm`).
+std::string disassemble(const Program& p);
+
+}  // namespace lpu::program
