@@ -7,6 +7,7 @@
 #include <cstring>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
 #include "lib/compiler/compiler.h"
 #include "lib/compiler/lower.h"
@@ -64,23 +65,38 @@ std::string human_bytes(std::uint64_t b) {
 // (a chip count given); ties go to fewer chips, then narrower stages.
 std::optional<Placement> plan(const ModelInput& m, const target::Target& t, const Shapes& s,
                               std::uint32_t chips, Partition& p) {
+  auto g = graph::build_step_graph(m.config, {s.slots, s.context, false});
+  if (!g.ok()) return std::nullopt;
+  // Candidates of every fill, best first: placement can fail where
+  // packing did not (alignment, planes' ranges); then the next is tried.
+  struct Candidate {
+    std::uint64_t key, chips, order;
+    Partition p;
+  };
+  std::vector<Candidate> all;
+  std::uint64_t order = 0;
   for (const double fill : {1.0, 0.97, 0.93, 0.85, 0.7}) {
-    std::vector<Partition> cands = partition_candidates(m, t, s, chips, fill);
-    if (cands.empty()) return std::nullopt;
-    auto g = graph::build_step_graph(m.config, {s.slots, s.context, false});
-    if (!g.ok()) return std::nullopt;
-    std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, std::size_t>> order;
-    for (std::size_t i = 0; i < cands.size(); ++i) {
-      const std::uint64_t key = chips == 0 ? cands[i].chips_used : lower_bound(*g, m, t, s, cands[i]).cycles();
-      order.push_back({{key, cands[i].chips_used}, i});
+    for (Partition& c : partition_candidates(m, t, s, chips, fill)) {
+      all.push_back({0, c.chips_used, order++, std::move(c)});
     }
-    std::stable_sort(order.begin(), order.end());
-    // Placement can fail where packing did not (alignment, planes'
-    // ranges): try the next candidates before packing for less.
-    for (std::size_t j = 0; j < order.size() && j < 4; ++j) {
-      p = cands[order[j].second];
-      auto pl = place_model(m, t, s, p);
-      if (pl.ok()) return std::move(pl).value();
+  }
+  // With no chip count, only the fewest chips compete; among them (and
+  // among all with a count given) the smallest lower bound wins.
+  std::uint64_t fewest = UINT64_MAX;
+  for (const Candidate& c : all) fewest = std::min(fewest, c.chips);
+  for (Candidate& c : all) {
+    const bool compete = chips != 0 || c.chips == fewest;
+    c.key = compete ? lower_bound(*g, m, t, s, c.p).cycles() : UINT64_MAX;
+    if (chips == 0) std::swap(c.key, c.chips);  // order by chips first
+  }
+  std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tie(a.key, a.chips, a.order) < std::tie(b.key, b.chips, b.order);
+  });
+  for (std::size_t i = 0; i < all.size() && i < 16; ++i) {
+    auto pl = place_model(m, t, s, all[i].p);
+    if (pl.ok()) {
+      p = std::move(all[i].p);
+      return std::move(pl).value();
     }
   }
   return std::nullopt;
@@ -133,26 +149,30 @@ Status resolve(const ModelInput& m, const target::Target& t, const CompileOption
   s.slots = o.slots;
   s.prefill_chunk = o.prefill_chunk == 0 ? std::min(64u, s.context) : std::min(o.prefill_chunk, s.context);
   const auto k = static_cast<std::uint32_t>(std::max(1, m.config.n_expert_used));
-  // Activations may take at most half of the pools meant for them (the
-  // rest is for the cache and weights that share them): shrink the
-  // prefill chunk until they do (its rows dominate them).
-  std::uint64_t act_capacity = 0;
+  // Activations may take at most half of the pools meant for them, an
+  // eighth of those that hold weights too: shrink, in turn, the attention
+  // scratch sets, the prefill chunk and the MoE buffers' dense form.
+  std::uint64_t act_budget = 0;
   for (const target::Pool& pl : t.pools) {
-    if (pl.uses & target::kUseActivations) act_capacity += pl.capacity_bytes;
+    if (pl.uses & target::kUseActivations) {
+      act_budget += pl.capacity_bytes / ((pl.uses & target::kUseWeights) ? 8 : 2);
+    }
   }
-  // First fewer attention scratch sets, then smaller chunks.
   while (true) {
     s.max_rows = std::max(s.slots, s.prefill_chunk);
-    if (activation_bytes(m, t, s) <= act_capacity / 2) break;
+    s.moe_blocks = s.moe_dense(m.config, s.max_rows) ? std::max(k, static_cast<std::uint32_t>(m.config.n_expert)) : k;
+    if (activation_bytes(m, t, s) <= act_budget) break;
     if (s.attention_sets > 1) {
       s.attention_sets /= 2;
     } else if (s.prefill_chunk > 1) {
       s.prefill_chunk /= 2;
+    } else if (s.moe_dense_ok && s.moe_blocks > k) {
+      s.moe_dense_ok = false;
     } else {
       break;
     }
   }
-  if (2ull + std::uint64_t{s.max_rows} * k * t.matrix.planes > 65535) {
+  if (2ull + std::uint64_t{s.max_rows} * k * (t.matrix.planes + 1) > 65535) {
     return invalid_argument("--slots " + std::to_string(s.slots) + ": too many expert index registers");
   }
   return {};
@@ -228,6 +248,15 @@ std::vector<program::IndexRegister> registers_for(const ModelInput& m, const tar
                           static_cast<std::uint32_t>(m.config.n_expert),
                           "row " + std::to_string(r) + " rank " + std::to_string(j) + " plane " + std::to_string(pl) + " expert"});
         }
+      }
+    }
+    if (s.moe_blocks <= k || place.find(chip, buffer_key("ey")) < 0) continue;
+    for (std::uint32_t r = 0; r < s.max_rows; ++r) {
+      for (std::uint32_t j = 0; j < k; ++j) {
+        regs.push_back({chip, combine_register(r, j, k, s.max_rows, t.matrix.planes),
+                        std::uint64_t{s.max_rows} * static_cast<std::uint32_t>(m.config.n_embd) * 4,
+                        static_cast<std::uint32_t>(m.config.n_expert),
+                        "row " + std::to_string(r) + " rank " + std::to_string(j) + " expert output block"});
       }
     }
   }
@@ -345,7 +374,7 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   {
     std::ostringstream os;
     os << o.chips << '|' << s.slots << '|' << s.context << '|' << s.group << '|' << s.kv_int8 << '|'
-       << s.prefill_chunk << '|' << s.attention_sets;
+       << s.prefill_chunk << '|' << s.attention_sets << '|' << s.moe_dense_ok;
     md.options_hash = sha256_hex(std::span<const std::uint8_t>(
         reinterpret_cast<const std::uint8_t*>(os.str().data()), os.str().size()));
   }

@@ -129,7 +129,8 @@ struct Lowering {
   void matmul(std::uint32_t chip, std::uint32_t t2, const graph::Op& op, const std::string& in_buf,
               std::uint32_t in_row, std::uint32_t nrows, const std::string& out_buf,
               std::uint32_t out_row, std::uint32_t out_width, std::uint32_t expert_row,
-              std::uint32_t rank);
+              std::uint32_t rank, std::uint32_t expert = 0);
+  void moe_op(std::uint32_t chip, std::uint32_t t2, const graph::Op& op);
   void tile_pass(std::uint32_t chip, std::uint32_t plane, int w_entry, std::uint64_t w_base,
                  std::uint16_t reg, std::uint32_t entry_rows, std::uint32_t layout_k,
                  std::uint32_t k, std::uint32_t group, const Operand& x, std::uint64_t x_region,
@@ -281,7 +282,7 @@ void Lowering::emit_segment(std::uint32_t chip, TileJob& job) {
 void Lowering::matmul(std::uint32_t chip, std::uint32_t t2, const graph::Op& op,
                       const std::string& in_buf, std::uint32_t in_row, std::uint32_t nrows,
                       const std::string& out_buf, std::uint32_t out_row, std::uint32_t out_width,
-                      std::uint32_t expert_row, std::uint32_t rank) {
+                      std::uint32_t expert_row, std::uint32_t rank, std::uint32_t expert) {
   const int x_entry = entry(chip, buffer_key(in_buf));
   const std::uint64_t row_bytes = isa::quantized_row_bytes(op.k, s.group);
   Operand x = operand(x_entry, in_row * row_bytes, nrows * row_bytes);
@@ -291,7 +292,8 @@ void Lowering::matmul(std::uint32_t chip, std::uint32_t t2, const graph::Op& op,
   for (std::uint32_t pl = 0; pl < t.matrix.planes; ++pl) {
     const Range cols = plane_columns(op.n, p.tp, t2, pl, t.matrix.planes);
     for_each_piece(op, c(), cols, [&](std::size_t i, Range rows_r, std::uint32_t fused_col) {
-      const int w = entry(chip, weight_key(op.weights[i], pl));
+      const int w = entry(chip, weight_key(op.weights[i], pl) +
+                                    (expert == 0 ? "" : ":" + std::to_string(expert)));
       const std::uint16_t reg =
           moe ? expert_register(expert_row, rank, pl, k_used, t.matrix.planes) : 0;
       tile_pass(chip, pl, w, 0, reg, rows_r.size(), op.k, op.k, s.group, x,
@@ -430,6 +432,92 @@ void Lowering::attention_stage(std::uint32_t chip, const AttnUnit& u, std::size_
   }
 }
 
+// The MoE ops over the blocks of Shapes::moe_blocks. Indexed (a step of
+// few rows): row r's rank-j expert runs on row r alone, its weights found
+// through the (row, rank, plane) registers, into block j. Dense (rows x k
+// >= n_expert): expert e runs over all rows into block e, and the
+// combine finds rank j's block through the (row, rank) register.
+void Lowering::moe_op(std::uint32_t chip, std::uint32_t t2, const graph::Op& op) {
+  const ModelConfig& mc = c();
+  const std::uint32_t n = rows();
+  const auto d = static_cast<std::uint32_t>(mc.n_embd);
+  const auto ff = static_cast<std::uint32_t>(mc.n_ff);
+  const auto k = static_cast<std::uint32_t>(mc.n_expert_used);
+  const auto ne = static_cast<std::uint32_t>(mc.n_expert);
+  const bool dense = s.moe_dense(mc, n);
+  const std::uint32_t blocks = dense ? ne : k;
+  const std::uint32_t mr = s.max_rows;
+  switch (op.kind) {
+    case graph::OpKind::kExpertUp:
+      if (dense) {
+        for (std::uint32_t e = 0; e < ne; ++e) matmul(chip, t2, op, "hq", 0, n, "egu", e * mr, op.n, UINT32_MAX, 0, e);
+      } else {
+        for (std::uint32_t r = 0; r < n; ++r) {
+          for (std::uint32_t j = 0; j < k; ++j) matmul(chip, t2, op, "hq", r, 1, "egu", j * mr + r, op.n, r, j);
+        }
+      }
+      break;
+    case graph::OpKind::kExpertDown:
+      if (dense) {
+        for (std::uint32_t e = 0; e < ne; ++e) {
+          matmul(chip, t2, op, "esq", e * mr, n, "ey", e * mr, op.n, UINT32_MAX, 0, e);
+        }
+      } else {
+        for (std::uint32_t r = 0; r < n; ++r) {
+          for (std::uint32_t j = 0; j < k; ++j) {
+            matmul(chip, t2, op, "esq", j * mr + r, 1, "ey", j * mr + r, op.n, r, j);
+          }
+        }
+      }
+      break;
+    case graph::OpKind::kSiluMul:
+    case graph::OpKind::kQuantize: {
+      const bool silu = op.kind == graph::OpKind::kSiluMul;
+      const int in = entry(chip, buffer_key(silu ? "egu" : "es"));
+      const int out = entry(chip, buffer_key(silu ? "es" : "esq"));
+      const std::uint64_t in_row = silu ? 8ull * ff : 4ull * ff;
+      const std::uint64_t out_row = silu ? 4ull * ff : isa::quantized_row_bytes(ff, s.group);
+      for (std::uint32_t b = 0; b < blocks; ++b) {
+        Instruction in_ = instr(silu ? Opcode::kSiluMul : Opcode::kQuantize, Unit::kVector);
+        in_.src[0] = operand(in, b * mr * in_row, n * in_row);
+        in_.dst = operand(out, b * mr * out_row, n * out_row);
+        in_.p = silu ? std::array<std::uint32_t, 7>{n, ff, 2 * ff, 0, 0, 0, 0}
+                     : std::array<std::uint32_t, 7>{n, ff, ff, s.group, 0, 0, 0};
+        sched.add(chip, in_, {{static_cast<std::uint64_t>(in), -1}}, {{static_cast<std::uint64_t>(out), -1}});
+      }
+      break;
+    }
+    default: {  // combine: y = sum_j w_j y_j in rank order
+      const int ey = entry(chip, buffer_key("ey"));
+      const int route = entry(chip, buffer_key("route"));
+      const int y = entry(chip, buffer_key("y"));
+      for (std::uint32_t j = 0; j < k; ++j) {
+        for (std::uint32_t r = 0; r < n; ++r) {
+          Instruction in_ = instr(Opcode::kCombine, Unit::kVector);
+          in_.flags = j == 0 ? isa::kAccInit : 0;
+          in_.src[0] = operand(ey, (std::uint64_t{dense ? 0 : j} * mr + r) * d * 4, 4ull * d);
+          if (dense) in_.src[0].index_reg = combine_register(r, j, k, mr, t.matrix.planes);
+          in_.src[1] = operand(route);
+          in_.dst = operand(y, 4ull * r * d, 4ull * d);
+          in_.p = {1, d, j, k, r, 0, 0};
+          const auto yr = static_cast<std::uint64_t>(y);
+          const std::int64_t row = (2ll << 40) + r;  // row r of y: its own part
+          if (dense) {
+            sched.add(chip, in_, {{static_cast<std::uint64_t>(ey), -1}, {static_cast<std::uint64_t>(route), -1},
+                                  {register_region(chip, 0), -1}, {yr, row}},
+                      {{yr, row}});
+          } else {
+            sched.add(chip, in_, {{static_cast<std::uint64_t>(ey), -1}, {static_cast<std::uint64_t>(route), -1},
+                                  {yr, row}},
+                      {{yr, row}});
+          }
+        }
+      }
+      break;
+    }
+  }
+}
+
 // x moves from the chips of one stage to the same-numbered chips of the next.
 void Lowering::stage_enter(std::uint32_t from, std::uint32_t to) {
   const auto d = static_cast<std::uint32_t>(c().n_embd);
@@ -474,6 +562,10 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
                   false, tensor_bytes(op.inputs[0]), tensor_bytes(op.outputs[0]));
         break;
       case graph::OpKind::kQuantize: {
+        if (out_buf == "esq") {
+          moe_op(chip, t2, op);
+          break;
+        }
         const graph::Tensor& src = g.tensor(op.inputs[0]);
         const std::uint32_t qrows = src.rows * (src.cols / op.k);
         vector_op(chip, Opcode::kQuantize, in_buf, "", out_buf, {qrows, op.k, op.k, s.group, 0, 0, 0},
@@ -531,6 +623,10 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
                   4ull * n * d, 4ull * n * d);
         break;
       case graph::OpKind::kSiluMul: {
+        if (out_buf == "es") {
+          moe_op(chip, t2, op);
+          break;
+        }
         const graph::Tensor& o = g.tensor(op.outputs[0]);
         const std::uint32_t sub_rows = o.cols / op.n;  // ranks of MoE rows
         vector_op(chip, Opcode::kSiluMul, in_buf, "", out_buf, {n * sub_rows, op.n, 2 * op.n, 0, 0, 0, 0},
@@ -544,25 +640,18 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
         const int route = entry(chip, buffer_key("route"));
         Instruction sel = instr(Opcode::kSelectExperts, Unit::kVector);
         sel.src[0] = operand(route);
-        sel.p = {2, n * k_used * t.matrix.planes, k_used, t.matrix.planes, 0, 0, 0};
+        // Expert registers per (row, rank, plane) from register 2, then
+        // (dense steps) the combine's (row, rank) registers.
+        sel.p = {2, n * k_used * t.matrix.planes, k_used, t.matrix.planes,
+                 combine_register(0, 0, k_used, s.max_rows, t.matrix.planes),
+                 s.moe_dense(mc, n) ? n * k_used : 0, s.max_rows};
         sched.add(chip, sel, {{static_cast<std::uint64_t>(route), -1}}, {{register_region(chip, 0), -1}});
         break;
       }
       case graph::OpKind::kExpertUp:
       case graph::OpKind::kExpertDown:
-        for (std::uint32_t r = 0; r < n; ++r) {
-          for (std::uint32_t j = 0; j < k_used; ++j) {
-            const std::uint32_t in_row = op.kind == graph::OpKind::kExpertUp ? r : r * k_used + j;
-            matmul(chip, t2, op, in_buf, in_row, 1, out_buf, r * k_used + j, op.n, r, j);
-          }
-        }
-        break;
       case graph::OpKind::kCombine:
-        for (std::uint32_t j = 0; j < k_used; ++j) {
-          if (j == 0) pending_flags = isa::kAccInit;
-          vector_op(chip, Opcode::kCombine, "ey", buffer_key("route"), "y", {n, d, j, k_used, 0, 0, 0},
-                    j > 0, 4ull * n * k_used * d, 4ull * n * d);
-        }
+        moe_op(chip, t2, op);
         break;
     }
   }
@@ -585,9 +674,20 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
       break;
     }
     case graph::OpKind::kExpertUp:
-    case graph::OpKind::kExpertDown:
-      all_gather(stage, out_buf, op.n, n * k_used, column_pieces(op.n));
+    case graph::OpKind::kExpertDown: {
+      // Each block's rows are contiguous; blocks are max_rows rows apart.
+      const std::uint32_t blocks = s.moe_dense(mc, n) ? static_cast<std::uint32_t>(mc.n_expert) : k_used;
+      const std::vector<Range> pieces = column_pieces(op.n);
+      for (std::uint32_t b = 0; b < blocks && p.tp > 1; ++b) {
+        for (std::uint32_t a = 0; a < p.tp; ++a) {
+          for (std::uint32_t q = 1; q < p.tp; ++q) {
+            send(out_buf, p.first_chip(stage) + a, p.first_chip(stage) + (a + q) % p.tp, n,
+                 b * s.max_rows, pieces[a].begin, pieces[a].size(), op.n, (1ll << 40) + a);
+          }
+        }
+      }
       break;
+    }
     default:
       break;
   }

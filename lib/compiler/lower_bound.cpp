@@ -114,8 +114,11 @@ struct BoundCtx {
     if (p.tp == 1 || piece_bytes == 0) return;
     const std::uint32_t hops = isa::hops_between(t.topology, p.first_chip(stage), p.first_chip(stage) + p.tp - 1);
     const auto serial = static_cast<std::uint64_t>(static_cast<double>(piece_bytes) / t.links.bytes_per_cycle);
-    w.transfer = std::uint64_t{hops} * t.links.hop_latency_cycles + serial;
-    w.cycles[kLink] += serial * (p.tp - 1 > t.links.count ? div_up(p.tp - 1, t.links.count) : 1);
+    // Each chip sends its piece to tp - 1 peers over at most links.count
+    // links at a time.
+    const std::uint64_t rounds = div_up(p.tp - 1, std::max(1u, t.links.count));
+    w.transfer = std::uint64_t{hops} * t.links.hop_latency_cycles + serial * rounds;
+    w.cycles[kLink] += serial * rounds;
   }
   Work op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t2) const;
 };
@@ -141,8 +144,15 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       break;
     case graph::OpKind::kExpertUp:
     case graph::OpKind::kExpertDown:
-      matmul(w, op.n, op.k, 1, rows * k_used, t2, p.tp);
-      gather(w, stage, std::uint64_t{rows} * k_used * split_range(op.n, p.tp, 0, 16).size() * 4);
+      // The routing the schedule reserves: k experts per row, or every
+      // expert over all rows when that loads fewer weights.
+      if (s.moe_dense(c, rows)) {
+        matmul(w, op.n, op.k, rows, static_cast<std::uint32_t>(c.n_expert), t2, p.tp);
+      } else {
+        matmul(w, op.n, op.k, 1, rows * k_used, t2, p.tp);
+      }
+      gather(w, stage, std::uint64_t{rows} * split_range(op.n, p.tp, 0, 16).size() * 4 *
+                           (s.moe_dense(c, rows) ? static_cast<std::uint32_t>(c.n_expert) : k_used));
       break;
     case graph::OpKind::kAttention: {
       const Range heads = split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, t2, 1);
@@ -199,7 +209,7 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       vector(w, isa::Opcode::kRouterTopK, {rows, static_cast<std::uint32_t>(c.n_expert), k_used, d, 0, 0, 0});
       break;
     case graph::OpKind::kCombine:
-      for (std::uint32_t j = 0; j < k_used; ++j) vector(w, isa::Opcode::kCombine, {rows, d, 0, 0, 0, 0, 0});
+      for (std::uint32_t j = 0; j < k_used * rows; ++j) vector(w, isa::Opcode::kCombine, {1, d, 0, 0, 0, 0, 0});
       break;
     case graph::OpKind::kRopeAngles:
       vector(w, isa::Opcode::kRopeAngles, {rows, static_cast<std::uint32_t>(c.rope_dim), 0, 0, 0, 0, 0});

@@ -89,11 +89,19 @@ std::uint64_t activation_bytes(const ModelInput& m, const target::Target& t, con
   const auto v = static_cast<std::uint32_t>(c.n_vocab);
   const std::uint32_t g = s.group;
   std::uint64_t b = rows * 8;  // token ids and positions
-  b += rows * 4 * (3ull * d + qkv + q + 2ull * ff + static_cast<std::uint32_t>(c.rope_dim) + v);
+  b += rows * 4 * (3ull * d + qkv + q + static_cast<std::uint32_t>(c.rope_dim) + v);
   b += isa::quantized_rows_bytes(static_cast<std::uint32_t>(rows), d, g) +
-       isa::quantized_rows_bytes(static_cast<std::uint32_t>(rows), q, g) +
-       isa::quantized_rows_bytes(static_cast<std::uint32_t>(rows), ff, g);
-  if (c.is_moe()) b += rows * 4 * (2ull * k + d * k + ff);
+       isa::quantized_rows_bytes(static_cast<std::uint32_t>(rows), q, g);
+  if (!c.is_moe()) {  // the dense FFN's gate/up, SiLU and its quantised rows
+    b += rows * 4 * 3ull * ff + isa::quantized_rows_bytes(static_cast<std::uint32_t>(rows), ff, g);
+  }
+  if (c.is_moe()) {
+    // route, and the blocks of gate/up, SiLU (fp32 and quantised) and outputs
+    const auto per = static_cast<std::uint32_t>(c.n_ff);
+    b += rows * 4 * 2ull * k +
+         std::uint64_t{s.moe_blocks} * (rows * 4 * (3ull * per + d) +
+                                        isa::quantized_rows_bytes(static_cast<std::uint32_t>(rows), per, g));
+  }
   (void)t;
   // Attention scratch: attention_sets sets of (quantised queries, scores,
   // quantised probabilities) for one (row, head) each (lower.cpp).
@@ -157,7 +165,12 @@ std::vector<Partition> partition_candidates(const ModelInput& m, const target::T
     }
     if (!ok) continue;
     p.stages = stage + 1;
-    p.chips_used = p.stages * tp;
+    const std::uint32_t cpn = t.topology.chips_per_node;
+    if (tp < cpn && cpn % tp == 0) {
+      p.per_node = cpn / tp;
+      p.node_chips = cpn;
+    }
+    p.chips_used = p.span(p.stages);
     if (p.chips_used > max_chips || (chips != 0 && p.chips_used > chips)) continue;
     p.chips = chips == 0 ? p.chips_used : chips;
     out.push_back(std::move(p));

@@ -39,6 +39,23 @@ struct Shapes {
   /// this many, each with its own quantised queries, scores and
   /// quantised probabilities (lower.cpp).
   std::uint32_t attention_sets = 4;
+  /// MoE step buffers (gate/up, SiLU, quantised, expert outputs) hold
+  /// moe_blocks blocks of max_rows rows: block j is rank j's rows when
+  /// each row runs its k chosen experts through index registers, block e
+  /// expert e's rows when every expert runs over every row (a step of
+  /// rows x k >= n_expert: fewer weight loads, the combine then picks
+  /// each rank's block through a register).
+  std::uint32_t moe_blocks = 0;
+
+  /// False when the dense form's buffers would not fit.
+  bool moe_dense_ok = true;
+
+  /// True when a step of `rows` rows runs every expert over every row.
+  bool moe_dense(const ModelConfig& c, std::uint32_t rows) const {
+    return moe_dense_ok && c.is_moe() &&
+           std::uint64_t{rows} * static_cast<std::uint32_t>(c.n_expert_used) >=
+               static_cast<std::uint32_t>(c.n_expert);
+  }
 };
 
 /// Bytes of one (slot, layer, KV head) cache at `context` positions.
@@ -70,8 +87,21 @@ struct Partition {
   /// stage of each item: [0] embedding, [1 + l] layer l, [L + 1] the head.
   std::vector<std::uint32_t> stage_of_item;
 
+  /// Stages start on node boundaries where they can: `per_node` stages of
+  /// a node when tp divides chips_per_node (a stage's all-gathers then
+  /// stay on the node's direct links), else one after another.
+  std::uint32_t per_node = 0;
+  std::uint32_t node_chips = 0;
+
   std::uint32_t items() const { return static_cast<std::uint32_t>(stage_of_item.size()); }
-  std::uint32_t first_chip(std::uint32_t stage) const { return stage * tp; }
+  std::uint32_t first_chip(std::uint32_t stage) const {
+    if (per_node == 0) return stage * tp;
+    return stage / per_node * node_chips + stage % per_node * tp;
+  }
+  /// Chips from the first to past the last one used.
+  std::uint32_t span(std::uint32_t stage_count) const {
+    return stage_count == 0 ? 0 : first_chip(stage_count - 1) + tp;
+  }
 };
 
 /// Every feasible (tp, stages) with at most `chips` chips used (any

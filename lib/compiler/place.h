@@ -74,6 +74,12 @@ inline std::uint16_t expert_register(std::uint32_t row, std::uint32_t rank, std:
                                      std::uint32_t k, std::uint32_t planes) {
   return static_cast<std::uint16_t>(2 + (row * k + rank) * planes + plane);
 }
+/// When every expert runs over every row, one register per (row, rank)
+/// picks the chosen expert's output block for the combine.
+inline std::uint16_t combine_register(std::uint32_t row, std::uint32_t rank, std::uint32_t k,
+                                      std::uint32_t max_rows, std::uint32_t planes) {
+  return static_cast<std::uint16_t>(2 + max_rows * k * planes + row * k + rank);
+}
 
 /// Places the whole model for a partition: weights of every item on its
 /// stage's chips, KV of every layer for every slot, step buffers on every

@@ -248,8 +248,14 @@ Status place_buffers(const Ctx& x, const graph::Graph& g, std::uint32_t chip, bo
     if (in_layer) wanted = layer_stage;
     if (!in_layer && (tn.buffer == "h" || tn.buffer == "hq")) wanted = wanted || head_stage;
     if (!wanted) continue;
-    const std::uint64_t bytes = tn.quantized ? isa::quantized_rows_bytes(tn.rows, tn.cols, x.s.group)
-                                             : std::uint64_t{tn.rows} * tn.cols * 4;
+    std::uint64_t bytes = tn.quantized ? isa::quantized_rows_bytes(tn.rows, tn.cols, x.s.group)
+                                       : std::uint64_t{tn.rows} * tn.cols * 4;
+    if (tn.buffer == "egu" || tn.buffer == "es" || tn.buffer == "esq" || tn.buffer == "ey") {
+      // Blocks of max_rows rows (see Shapes::moe_blocks).
+      const std::uint32_t width = tn.cols / static_cast<std::uint32_t>(x.m.config.n_expert_used);
+      const std::uint32_t rows = x.s.moe_blocks * x.s.max_rows;
+      bytes = tn.quantized ? isa::quantized_rows_bytes(rows, width, x.s.group) : 4ull * rows * width;
+    }
     sizes[tn.buffer] = std::max(sizes[tn.buffer], bytes);
   }
   if (layer_stage && x.s.kv_int8) {

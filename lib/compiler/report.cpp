@@ -145,19 +145,24 @@ std::string report_text(const Compiled& c, const target::Target& t) {
 std::string explain_text(const Compiled& c, const target::Target& t) {
   const std::size_t h = headline_variant(c);
   std::ostringstream os;
-  os << "bottlenecks of " << c.program.variants[h].name << " (per op: cycles from first issue to last "
-        "result, the resource busiest for it and its busy cycles on the busiest chip, and the op's "
-        "own lower bound):\n";
+  os << "bottlenecks of " << c.program.variants[h].name << " (per op: the cycles its last result "
+        "lands after every earlier op's, the resource busiest for it and its busy cycles on the "
+        "busiest chip, and the op's own lower bound):\n";
   int last_layer = -2;
+  std::uint64_t done = 0;  // latest landing of the ops before
   for (const OpBinding& ob : c.reports[h].ops) {
+    // What the op adds to the step: its last landing past every earlier
+    // op's (its own span may start long before, with preloaded weights).
+    const std::uint64_t adds = ob.end > done ? ob.end - done : 0;
+    done = std::max(done, ob.end);
     const program::OpRecord& op = c.program.ops[ob.op];
     if (op.layer != last_layer) {
       os << (op.layer < 0 ? "io" : "layer " + std::to_string(op.layer)) << ":\n";
       last_layer = op.layer;
     }
     char line[256];
-    std::snprintf(line, sizeof line, "  %-28s %-11s %8llu cycles  bound by %-11s busy %8llu  own bound %8llu (%s)\n",
-                  op.name.c_str(), op.kind.c_str(), static_cast<unsigned long long>(ob.end - ob.start),
+    std::snprintf(line, sizeof line, "  %-28s %-11s +%8llu cycles  bound by %-11s busy %8llu  own bound %8llu (%s)\n",
+                  op.name.c_str(), op.kind.c_str(), static_cast<unsigned long long>(adds),
                   ob.resource.c_str(), static_cast<unsigned long long>(ob.busy_cycles),
                   static_cast<unsigned long long>(ob.bound_cycles), ob.bound_resource.c_str());
     os << line;
