@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <sstream>
@@ -94,6 +96,10 @@ std::optional<Placement> plan(const ModelInput& m, const target::Target& t, cons
   });
   for (std::size_t i = 0; i < all.size() && i < 16; ++i) {
     auto pl = place_model(m, t, s, all[i].p);
+    if (std::getenv("LPU_DEBUG_PLACE") != nullptr) {
+      std::fprintf(stderr, "tp %u stages %u: %s\n", all[i].p.tp, all[i].p.stages,
+                   pl.ok() ? "placed" : pl.status().message().c_str());
+    }
     if (pl.ok()) {
       p = std::move(all[i].p);
       return std::move(pl).value();

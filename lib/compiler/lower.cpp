@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <map>
 #include <memory>
 
 #include "lib/compiler/pieces.h"
@@ -75,14 +76,16 @@ struct Lowering {
       return (to % cpn + cpn - from % cpn - 1) % cpn;
     }
     const std::uint32_t globals = std::max(1u, t.topology.global_links);
-    return std::min(t.links.count - 1, t.topology.local_links + (to / cpn) % globals);
+    return std::min(t.links.count - 1, t.topology.local_links + to % globals);
   }
 
   // Sends rows x [col0, col0 + cols) floats of buffer `buf` (rows `width`
   // floats apart) from chip `from` to the same place on chip `to`.
+  // `own`: -1 reads the whole buffer, >= 0 the part written whole under
+  // that id, -2 the 16-column parts of the rows and columns sent.
   void send(const std::string& buf, std::uint32_t from, std::uint32_t to, std::uint32_t nrows,
             std::uint32_t row0, std::uint32_t col0, std::uint32_t cols, std::uint32_t width,
-            std::int64_t sub) {
+            std::int64_t sub, std::int64_t own = -2) {
     if (cols == 0 || nrows == 0) return;
     const int src = entry(from, buffer_key(buf));
     const int dst = entry(to, buffer_key(buf));
@@ -92,19 +95,52 @@ struct Lowering {
     in.src[0] = operand(src, off, span);
     in.dst = operand(dst, off, span);
     in.p = {to, nrows, cols * 4, width * 4, width * 4, 0, 0};
-    sched.add(from, in, {{static_cast<std::uint64_t>(src), -1}},
-              {{static_cast<std::uint64_t>(dst), sub}});
+    // It reads this chip's own piece: the parts its matrix passes wrote
+    // (16 columns each), or the piece written whole (`own`), never the
+    // pieces other chips send in.
+    std::vector<RegionRef> reads;
+    const auto s_id = static_cast<std::uint64_t>(src);
+    if (own >= 0) {
+      reads.push_back({s_id, own, -1});
+    } else if (own == -1) {
+      reads.push_back({s_id, -1, -1});
+    } else {
+      for (std::uint32_t r = row0; r < row0 + nrows; ++r) {
+        const std::uint64_t base = std::uint64_t{r} * width;
+        reads.push_back({s_id, static_cast<std::int64_t>((base + col0) / 16),
+                         static_cast<std::int64_t>((base + col0 + cols + 15) / 16)});
+      }
+    }
+    const RegionRef write{static_cast<std::uint64_t>(dst), sub, -1};
+    sched.add(from, in, std::span<const RegionRef>(reads), std::span<const RegionRef>(&write, 1));
+  }
+
+  // The peers of chip `a` of a stage in the order its sends go out: round
+  // robin over its links, so that every link starts at once (a resource's
+  // reservations only grow: emission order is priority).
+  std::vector<std::uint32_t> send_order(std::uint32_t stage, std::uint32_t a) const {
+    std::vector<std::pair<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t>> keyed;
+    std::map<std::uint32_t, std::uint32_t> per_link;
+    for (std::uint32_t q = 1; q < p.tp; ++q) {
+      const std::uint32_t b = (a + q) % p.tp;
+      const std::uint32_t link = link_to(p.first_chip(stage) + a, p.first_chip(stage) + b);
+      keyed.push_back({{per_link[link]++, link}, b});
+    }
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<std::uint32_t> out;
+    for (const auto& k : keyed) out.push_back(k.second);
+    return out;
   }
 
   // Every chip of `stage` sends its piece of the buffer to every other.
   void all_gather(std::uint32_t stage, const std::string& buf, std::uint32_t width,
-                  std::uint32_t nrows, const std::vector<Range>& piece) {
+                  std::uint32_t nrows, const std::vector<Range>& piece, std::uint32_t row0 = 0,
+                  std::int64_t own = -2) {
     if (p.tp == 1) return;
     for (std::uint32_t a = 0; a < p.tp; ++a) {
-      for (std::uint32_t k = 1; k < p.tp; ++k) {
-        const std::uint32_t b = (a + k) % p.tp;
-        send(buf, p.first_chip(stage) + a, p.first_chip(stage) + b, nrows, 0, piece[a].begin,
-             piece[a].size(), width, (1ll << 40) + a);
+      for (std::uint32_t b : send_order(stage, a)) {
+        send(buf, p.first_chip(stage) + a, p.first_chip(stage) + b, nrows, row0, piece[a].begin,
+             piece[a].size(), width, (1ll << 40) + a, own == -3 ? (1ll << 40) + a : own);
       }
     }
   }
@@ -522,7 +558,7 @@ void Lowering::moe_op(std::uint32_t chip, std::uint32_t t2, const graph::Op& op)
 void Lowering::stage_enter(std::uint32_t from, std::uint32_t to) {
   const auto d = static_cast<std::uint32_t>(c().n_embd);
   for (std::uint32_t a = 0; a < p.tp; ++a) {
-    send("x", p.first_chip(from) + a, p.first_chip(to) + a, rows(), 0, 0, d, d, -1);
+    send("x", p.first_chip(from) + a, p.first_chip(to) + a, rows(), 0, 0, d, d, -1, -1);
   }
 }
 
@@ -658,7 +694,7 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
   // Gather what was split by columns.
   switch (op.kind) {
     case graph::OpKind::kEmbed:
-      all_gather(stage, "x", d, n, column_pieces(d, m.embd_block));
+      all_gather(stage, "x", d, n, column_pieces(d, m.embd_block), 0, -3);
       break;
     case graph::OpKind::kMatmul:
       if (op.name != "lm_head") all_gather(stage, out_buf, op.n, n, column_pieces(op.n));
@@ -678,14 +714,7 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
       // Each block's rows are contiguous; blocks are max_rows rows apart.
       const std::uint32_t blocks = s.moe_dense(mc, n) ? static_cast<std::uint32_t>(mc.n_expert) : k_used;
       const std::vector<Range> pieces = column_pieces(op.n);
-      for (std::uint32_t b = 0; b < blocks && p.tp > 1; ++b) {
-        for (std::uint32_t a = 0; a < p.tp; ++a) {
-          for (std::uint32_t q = 1; q < p.tp; ++q) {
-            send(out_buf, p.first_chip(stage) + a, p.first_chip(stage) + (a + q) % p.tp, n,
-                 b * s.max_rows, pieces[a].begin, pieces[a].size(), op.n, (1ll << 40) + a);
-          }
-        }
-      }
+      for (std::uint32_t b = 0; b < blocks; ++b) all_gather(stage, out_buf, op.n, n, pieces, b * s.max_rows);
       break;
     }
     default:

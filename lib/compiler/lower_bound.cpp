@@ -114,9 +114,15 @@ struct BoundCtx {
     if (p.tp == 1 || piece_bytes == 0) return;
     const std::uint32_t hops = isa::hops_between(t.topology, p.first_chip(stage), p.first_chip(stage) + p.tp - 1);
     const auto serial = static_cast<std::uint64_t>(static_cast<double>(piece_bytes) / t.links.bytes_per_cycle);
-    // Each chip sends its piece to tp - 1 peers over at most links.count
-    // links at a time.
-    const std::uint64_t rounds = div_up(p.tp - 1, std::max(1u, t.links.count));
+    // Each chip sends its piece to tp - 1 peers: those of its node over
+    // the node's direct links, the others over its global links, each
+    // link one piece at a time.
+    const std::uint32_t cpn = t.topology.chips_per_node;
+    const std::uint32_t local = std::min(p.tp, cpn) - 1;
+    const std::uint32_t remote = p.tp - 1 - local;
+    const std::uint64_t rounds = std::max<std::uint64_t>(
+        div_up(local, std::max(1u, std::min(t.topology.local_links, t.links.count))),
+        div_up(remote, std::max(1u, t.topology.global_links)));
     w.transfer = std::uint64_t{hops} * t.links.hop_latency_cycles + serial * rounds;
     w.cycles[kLink] += serial * rounds;
   }

@@ -48,13 +48,15 @@ Placement::Placement(const target::Target& t, std::uint32_t chips) : t_(t) {
     chip.resize(t.pools.size());
     for (std::size_t p = 0; p < t.pools.size(); ++p) {
       const target::Pool& tp = t.pools[p];
+      // Equal byte ranges, one per plane (planes hold equal shares of every
+      // matrix); a range may end inside a bank the next range starts in.
       const std::uint32_t groups = std::max(1u, std::min(t.matrix.planes, tp.banks));
       for (std::uint32_t g = 0; g < groups; ++g) {
-        const std::uint64_t b0 = std::uint64_t{tp.banks} * g / groups;
-        const std::uint64_t b1 = std::uint64_t{tp.banks} * (g + 1) / groups;
-        chip[p].begin.push_back(b0 * tp.bank_bytes());
-        chip[p].cursor.push_back(b0 * tp.bank_bytes());
-        chip[p].end.push_back(b1 * tp.bank_bytes());
+        const std::uint64_t b0 = tp.capacity_bytes * g / groups / kAlign * kAlign;
+        const std::uint64_t b1 = tp.capacity_bytes * (g + 1) / groups / kAlign * kAlign;
+        chip[p].begin.push_back(b0);
+        chip[p].cursor.push_back(b0);
+        chip[p].end.push_back(g + 1 == groups ? tp.capacity_bytes : b1);
       }
       chip[p].top = tp.capacity_bytes;
     }

@@ -75,8 +75,8 @@ std::size_t Scheduler::bank_resource(std::uint32_t chip, std::uint32_t pool, std
 }
 
 std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
-                             std::initializer_list<RegionRef> reads,
-                             std::initializer_list<RegionRef> writes) {
+                             std::span<const RegionRef> reads,
+                             std::span<const RegionRef> writes) {
   const isa::Timing tm = isa::instruction_timing(t_, in, chip);
   const std::uint64_t to_land = std::uint64_t{tm.duration} + tm.write_latency;
   std::uint64_t start = 0;
@@ -86,8 +86,11 @@ std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
     const Region& g = it->second;
     std::uint64_t land = g.all.land;
     if (r.sub >= 0) {
-      const auto p = g.parts.find(r.sub);
-      land = std::max(g.whole.land, p == g.parts.end() ? 0 : p->second.land);
+      land = g.whole.land;
+      for (std::int64_t sub = r.sub; sub < std::max(r.sub + 1, r.sub_end); ++sub) {
+        const auto p = g.parts.find(sub);
+        if (p != g.parts.end()) land = std::max(land, p->second.land);
+      }
     }
     start = std::max(start, sat_sub(land, tm.read_latency));
   }
@@ -124,13 +127,16 @@ std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
   const std::uint64_t land = end + tm.write_latency;
   if (unit != SIZE_MAX && tm.duration > 0) unit_free_[unit] = end;
   if (tm.duration > 0) {
-    for (std::size_t b : banks) bank_free_[b] = end;
+    const std::uint64_t hold = start + isa::bank_hold_cycles(t_, in, tm);
+    for (std::size_t b : banks) bank_free_[b] = hold;
   }
   for (const RegionRef& r : reads) {
     Region& g = regions_[r.id];
     g.all.read_end = std::max(g.all.read_end, end);
     if (r.sub >= 0) {
-      g.parts[r.sub].read_end = std::max(g.parts[r.sub].read_end, end);
+      for (std::int64_t sub = r.sub; sub < std::max(r.sub + 1, r.sub_end); ++sub) {
+        g.parts[sub].read_end = std::max(g.parts[sub].read_end, end);
+      }
     } else {
       g.whole.read_end = std::max(g.whole.read_end, end);
     }

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +28,8 @@ namespace lpu::compiler {
 struct RegionRef {
   std::uint64_t id = 0;
   std::int64_t sub = -1;
+  /// A read of parts [sub, sub_end) when sub_end > sub (reads only).
+  std::int64_t sub_end = -1;
 };
 
 /// Region ids that are not layout entries.
@@ -49,7 +52,12 @@ class Scheduler {
   /// issue cycle. `writes` are regions on the destination chip (another
   /// chip for a send).
   std::uint64_t add(std::uint32_t chip, isa::Instruction in, std::initializer_list<RegionRef> reads,
-                    std::initializer_list<RegionRef> writes);
+                    std::initializer_list<RegionRef> writes) {
+    return add(chip, in, std::span<const RegionRef>(reads.begin(), reads.size()),
+               std::span<const RegionRef>(writes.begin(), writes.size()));
+  }
+  std::uint64_t add(std::uint32_t chip, isa::Instruction in, std::span<const RegionRef> reads,
+                    std::span<const RegionRef> writes);
 
   /// Latest landing of any result so far: the step's static latency.
   std::uint64_t makespan() const { return makespan_; }

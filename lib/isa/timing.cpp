@@ -142,6 +142,14 @@ std::uint64_t vector_ops(const Instruction& in) {
   }
 }
 
+std::uint32_t bank_hold_cycles(const target::Target& t, const Instruction& in, const Timing& tm) {
+  if (in.op != Opcode::kSend) return tm.duration;
+  const target::Pool* p = pool_of(t, in.src[0]);
+  if (p == nullptr) return tm.duration;
+  const auto hold = div_up(touched_bytes(in, 0), p->bank_read_bytes_per_cycle);
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(hold, tm.duration)));
+}
+
 std::uint32_t hops_between(const target::Topology& topo, std::uint32_t a, std::uint32_t b) {
   if (a == b) return 0;
   const std::uint32_t node_a = a / topo.chips_per_node;

@@ -37,6 +37,11 @@ std::uint64_t touched_bytes(const Instruction& in, int operand);
 /// The timing of `in` on chip `chip` of a system of `t` chips.
 Timing instruction_timing(const target::Target& t, const Instruction& in, std::uint32_t chip);
 
+/// Cycles an instruction holds the banks of its operands, from its issue:
+/// its duration, except for a send, whose link reads its source into the
+/// link's buffer at the bank's rate (the link then serialises it slowly).
+std::uint32_t bank_hold_cycles(const target::Target& t, const Instruction& in, const Timing& tm);
+
 /// Hops between two chips of the topology (0 for the same chip).
 std::uint32_t hops_between(const target::Topology& topo, std::uint32_t a, std::uint32_t b);
 

@@ -53,6 +53,8 @@ std::string check_resources(const program::Program& p, const target::Target& t, 
       if (in.duration == 0 || in.unit == isa::Unit::kSync) continue;
       const Interval iv{in.issue_cycle, in.issue_cycle + in.duration, i};
       held[std::string(isa::unit_name(in.unit)) + "." + std::to_string(in.unit_index)].push_back(iv);
+      const Interval bank_iv{in.issue_cycle,
+                             in.issue_cycle + isa::bank_hold_cycles(t, in, isa::instruction_timing(t, in, chip)), i};
       // An instruction holds each bank side once, however many of its
       // operands lie in that bank.
       std::set<std::string> sides;
@@ -68,7 +70,7 @@ std::string check_resources(const program::Program& p, const target::Target& t, 
         if (o.present()) banks(o, "read");
       }
       if (in.dst.present() && in.op != isa::Opcode::kSend) banks(in.dst, "write");
-      for (const std::string& side : sides) held[side].push_back(iv);
+      for (const std::string& side : sides) held[side].push_back(bank_iv);
     }
     const std::string e = overlap_error(held, chip);
     if (!e.empty()) return v.name + ": " + e;
