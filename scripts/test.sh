@@ -20,9 +20,10 @@ log "release build"
 build_preset release
 ctest --preset release
 
-log "GGUF and tokenizer tests under asan+ubsan"
-build_preset asan-ubsan lpu_gguf_test lpu_tokenizer_test
-ctest --preset asan-ubsan -L 'lpu_gguf_test|lpu_tokenizer_test'
+log "GGUF, tokenizer, target, Program and compiler tests under asan+ubsan"
+build_preset asan-ubsan lpu_gguf_test lpu_tokenizer_test lpu_target_test lpu_program_test \
+  lpu_compiler_test
+ctest --preset asan-ubsan -L 'lpu_gguf_test|lpu_tokenizer_test|lpu_target_test|lpu_program_test|lpu_compiler_test'
 
 log "install and build an out-of-tree consumer with find_package(lpu)"
 prefix="$LPU_ROOT/build/install"
