@@ -10,6 +10,10 @@
 #include <optional>
 #include <sstream>
 #include <tuple>
+#include <mutex>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 
 #include "lib/compiler/compiler.h"
 #include "lib/compiler/lower.h"
@@ -312,6 +316,44 @@ VariantReport report_for(const graph::Graph& g, const Scheduler& sc, const Bound
   return r;
 }
 
+struct ScheduledVariant {
+  program::Variant variant;
+  VariantReport report;
+};
+
+// One step variant: its graph lowered and scheduled, its lower bound and
+// report.
+Result<ScheduledVariant> schedule_variant(const VariantSpec& v, const ModelInput& m,
+                                          const target::Target& t, const Shapes& s,
+                                          const Partition& p, const Placement& place,
+                                          const std::vector<program::IndexRegister>& regs) {
+  LPU_ASSIGN_OR_RETURN(graph::Graph g, graph::build_step_graph(
+                                           m.config, {v.rows, v.context, v.kind == program::VariantKind::kPrefill}));
+  Scheduler sched(t, p.chips);
+  for (const program::IndexRegister& r : regs) {
+    sched.registers[(std::uint64_t{r.chip} << 16) | r.reg] = {r.stride_bytes, r.count};
+  }
+  LPU_TRY(lower_variant(g, m, t, s, p, place, sched), v.name);
+  std::vector<OpBound> per_op;
+  const Bound bound = lower_bound(g, m, t, s, p, &per_op);
+  ScheduledVariant out;
+  program::Variant& pv = out.variant;
+  pv.name = v.name;
+  pv.kind = v.kind;
+  pv.context = v.context;
+  pv.rows = v.rows;
+  pv.static_latency_cycles = sched.makespan();
+  pv.lower_bound_cycles = bound.cycles();
+  for (const auto& [first, last] : sched.chip_spans()) {
+    pv.initiation_interval_cycles = std::max(pv.initiation_interval_cycles, last - first);
+  }
+  out.report = report_for(g, sched, bound, per_op);
+  out.report.name = v.name;
+  out.report.energy_j = step_energy(t, sched, p.chips_used, pv.static_latency_cycles);
+  pv.streams = sched.take_streams();
+  return out;
+}
+
 }  // namespace
 
 Result<Compiled> compile(const ModelInput& m, const target::Target& t, const CompileOptions& o,
@@ -333,43 +375,40 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
 
   Compiled out;
   program::Program& prog = out.program;
-  std::vector<std::uint64_t> text(p.chips, 0);
-  std::vector<program::IndexRegister> regs;
-  for (std::size_t vi = 0; vi < specs.size(); ++vi) {
-    const VariantSpec& v = specs[vi];
-    if (progress) progress("schedule", vi, specs.size());
-    LPU_ASSIGN_OR_RETURN(graph::Graph g, graph::build_step_graph(
-                                             m.config, {v.rows, v.context, v.kind == program::VariantKind::kPrefill}));
-    if (vi == 0) {
-      for (const graph::Op& op : g.ops) prog.ops.push_back({op.name, graph::op_kind_name(op.kind), op.layer});
-      regs = registers_for(m, t, s, p, place, g);
-    }
-    Scheduler sched(t, p.chips);
-    for (const program::IndexRegister& r : regs) {
-      sched.registers[(std::uint64_t{r.chip} << 16) | r.reg] = {r.stride_bytes, r.count};
-    }
-    LPU_TRY(lower_variant(g, m, t, s, p, place, sched), v.name);
-    std::vector<OpBound> per_op;
-    const Bound bound = lower_bound(g, m, t, s, p, &per_op);
-    program::Variant pv;
-    pv.name = v.name;
-    pv.kind = v.kind;
-    pv.context = v.context;
-    pv.rows = v.rows;
-    pv.static_latency_cycles = sched.makespan();
-    pv.lower_bound_cycles = bound.cycles();
-    for (const auto& [first, last] : sched.chip_spans()) {
-      pv.initiation_interval_cycles = std::max(pv.initiation_interval_cycles, last - first);
-    }
-    VariantReport rep = report_for(g, sched, bound, per_op);
-    rep.name = v.name;
-    rep.energy_j = step_energy(t, sched, p.chips_used, pv.static_latency_cycles);
-    pv.streams = sched.take_streams();
-    for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += pv.streams[c].size();
-    prog.variants.push_back(std::move(pv));
-    out.reports.push_back(std::move(rep));
+  {
+    LPU_ASSIGN_OR_RETURN(graph::Graph g0, graph::build_step_graph(m.config, {s.slots, s.context, false}));
+    for (const graph::Op& op : g0.ops) prog.ops.push_back({op.name, graph::op_kind_name(op.kind), op.layer});
+    prog.registers = registers_for(m, t, s, p, place, g0);
   }
-  if (progress) progress("schedule", specs.size(), specs.size());
+  // Variants are independent: each is scheduled on its own, on the
+  // thread pool, one task per variant, and lands in its own slot, so the
+  // Program does not depend on the thread count.
+  const std::size_t n = specs.size();
+  std::vector<std::optional<ScheduledVariant>> done(n);
+  std::vector<Status> failed(n);
+  std::mutex progress_mutex;
+  std::size_t finished = 0;
+  if (progress) progress("schedule", 0, n);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t vi = r.begin(); vi < r.end(); ++vi) {
+      auto v = schedule_variant(specs[vi], m, t, s, p, place, prog.registers);
+      if (v.ok()) {
+        done[vi].emplace(std::move(v).value());
+      } else {
+        failed[vi] = v.status();
+      }
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      ++finished;
+      if (progress) progress("schedule", finished, n);
+    }
+  }, tbb::simple_partitioner());
+  std::vector<std::uint64_t> text(p.chips, 0);
+  for (std::size_t vi = 0; vi < n; ++vi) {
+    if (!done[vi]) return failed[vi];
+    for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += done[vi]->variant.streams[c].size();
+    prog.variants.push_back(std::move(done[vi]->variant));
+    out.reports.push_back(std::move(done[vi]->report));
+  }
   LPU_TRY(place_text(place, t, text), "place");
 
   program::Metadata& md = prog.meta;
@@ -392,7 +431,6 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   md.rms_eps = m.config.rms_eps;
   for (const target::Pool& pl : t.pools) prog.pool_names.push_back(pl.name);
   prog.layout = place.take_entries();
-  prog.registers = std::move(regs);
 
   std::vector<std::uint64_t> caps;
   for (const target::Pool& pl : t.pools) caps.push_back(pl.capacity_bytes);

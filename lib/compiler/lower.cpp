@@ -454,8 +454,12 @@ void Lowering::attention_stage(std::uint32_t chip, const AttnUnit& u, std::size_
     }
     default: {  // values: one row per head dimension, K along the positions
       const Operand px = operand(pq, 0, pq_bytes);
-      for (std::uint32_t pl = 0; pl < t.matrix.planes; ++pl) {
-        const Range part = split_range(hd, t.matrix.planes, pl, t.matrix.tile_n);
+      // A head narrower than a tile is one pass sequence: the units of a
+      // wave take different planes.
+      const std::uint32_t first_plane = hd <= t.matrix.tile_n ? static_cast<std::uint32_t>(set % t.matrix.planes) : 0;
+      for (std::uint32_t i = 0; i < t.matrix.planes; ++i) {
+        const std::uint32_t pl = (first_plane + i) % t.matrix.planes;
+        const Range part = split_range(hd, t.matrix.planes, i, t.matrix.tile_n);
         if (part.size() == 0) continue;
         const std::uint64_t base = part.begin == 0 ? 0
             : isa::tiled_matrix_bytes(part.begin, s.context, t.matrix.tile_n, t.matrix.tile_k, s.group);

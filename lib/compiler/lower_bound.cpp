@@ -103,11 +103,27 @@ struct BoundCtx {
     w.preload_credit = div_up(buffer_bytes(), load_rate());
     w.latency = std::max(w.latency, tail(matrix_step(1)));
   }
-  void vector(Work& w, isa::Opcode op, std::array<std::uint32_t, 7> params) const {
+  // The activations' pool (nearest the vector unit), whose banks stream a
+  // vector instruction's largest operand.
+  const target::Pool* act_pool() const {
+    const target::Pool* best = nullptr;
+    const int v = static_cast<int>(target::UnitKind::kVector);
+    for (const target::Pool& pl : t.pools) {
+      if ((pl.uses & target::kUseActivations) && (best == nullptr || pl.latency[v] < best->latency[v])) best = &pl;
+    }
+    return best;
+  }
+  void vector(Work& w, isa::Opcode op, std::array<std::uint32_t, 7> params,
+              std::uint64_t in_bytes = 0, std::uint64_t out_bytes = 0) const {
     isa::Instruction in;
     in.op = op;
     in.p = params;
-    w.cycles[kVector] += div_up(isa::vector_ops(in), t.vector.ops_per_cycle());
+    std::uint64_t cycles = div_up(isa::vector_ops(in), t.vector.ops_per_cycle());
+    if (const target::Pool* a = act_pool()) {
+      cycles = std::max({cycles, div_up(in_bytes, a->bank_read_bytes_per_cycle),
+                         div_up(out_bytes, a->bank_write_bytes_per_cycle)});
+    }
+    w.cycles[kVector] += cycles;
     w.latency = std::max(w.latency, tail(vector_step(1)));
   }
   void gather(Work& w, std::uint32_t stage, std::uint64_t piece_bytes) const {
@@ -174,9 +190,10 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
         w.preload_credit = qk.preload_credit;
         w.latency = std::max(qk.latency, pv.latency);
         for (std::uint32_t u = 0; u < units; ++u) {
-          vector(w, isa::Opcode::kQuantize, {hpk, hd, 0, 0, 0, 0, 0});
-          vector(w, isa::Opcode::kSoftmax, {hpk, ctx, 0, 0, 0, 0, 0});
-          vector(w, isa::Opcode::kQuantize, {hpk, ctx, 0, 0, 0, 0, 0});
+          vector(w, isa::Opcode::kQuantize, {hpk, hd, 0, 0, 0, 0, 0}, 4ull * hpk * hd);
+          vector(w, isa::Opcode::kSoftmax, {hpk, ctx, 0, 0, 0, 0, 0}, 4ull * hpk * ctx, 4ull * hpk * ctx);
+          vector(w, isa::Opcode::kQuantize, {hpk, ctx, 0, 0, 0, 0, 0}, 4ull * hpk * ctx,
+                 isa::quantized_rows_bytes(hpk, ctx, s.group));
         }
         // One (row, head) is a chain: queries quantised, scores, softmax,
         // probabilities quantised, values; each at least one cycle.
@@ -190,10 +207,14 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       gather(w, stage, std::uint64_t{rows} * split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, 0, 1).size() * hpk * hd * 4);
       break;
     }
-    case graph::OpKind::kRmsNorm: vector(w, isa::Opcode::kRmsNorm, {rows, d, 0, 0, 0, 0, 0}); break;
+    case graph::OpKind::kRmsNorm:
+      vector(w, isa::Opcode::kRmsNorm, {rows, d, 0, 0, 0, 0, 0}, 4ull * rows * d, 4ull * rows * d);
+      break;
     case graph::OpKind::kQuantize: {
       const graph::Tensor& src = g.tensor(op.inputs[0]);
-      vector(w, isa::Opcode::kQuantize, {src.rows * (src.cols / op.k), op.k, 0, 0, 0, 0, 0});
+      const std::uint32_t qrows = src.rows * (src.cols / op.k);
+      vector(w, isa::Opcode::kQuantize, {qrows, op.k, 0, 0, 0, 0, 0}, 4ull * qrows * op.k,
+             isa::quantized_rows_bytes(qrows, op.k, s.group));
       break;
     }
     case graph::OpKind::kRope:
@@ -205,10 +226,13 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       for (std::uint32_t i = 0; i < 2 * rows * heads.size(); ++i) vector(w, isa::Opcode::kKvAppend, {1, 0, hd, 0, 0, 0, 0});
       break;
     }
-    case graph::OpKind::kAdd: vector(w, isa::Opcode::kAdd, {rows * d, 0, 0, 0, 0, 0, 0}); break;
+    case graph::OpKind::kAdd:
+      vector(w, isa::Opcode::kAdd, {rows * d, 0, 0, 0, 0, 0, 0}, 4ull * rows * d, 4ull * rows * d);
+      break;
     case graph::OpKind::kSiluMul: {
       const graph::Tensor& o = g.tensor(op.outputs[0]);
-      vector(w, isa::Opcode::kSiluMul, {rows * (o.cols / op.n), op.n, 0, 0, 0, 0, 0});
+      const std::uint32_t srows = rows * (o.cols / op.n);
+      vector(w, isa::Opcode::kSiluMul, {srows, op.n, 0, 0, 0, 0, 0}, 8ull * srows * op.n, 4ull * srows * op.n);
       break;
     }
     case graph::OpKind::kRouter:
