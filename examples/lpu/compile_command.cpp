@@ -8,6 +8,7 @@
 
 #include "examples/lpu/command.h"
 #include "include/lpu/model.h"
+#include "lib/compiler/cache.h"
 #include "lib/compiler/compiler.h"
 #include "lib/compiler/report.h"
 #include "lib/program/program.h"
@@ -66,6 +67,10 @@ Status run_compile(const CompileCliOptions& o) {
   }
   LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o.options, progress_bar()));
   if (!o.out.empty()) LPU_TRY(program::write_program(c.program, o.out), "");
+  // Later runs of the same inputs load this instead of compiling.
+  if (const Status cached = compiler::store_cached(m, t, o.options, c.program); !cached.ok()) {
+    std::fprintf(stderr, "lpu: note: the Program was not cached: %s\n", cached.message().c_str());
+  }
   if (!o.trace.empty()) {
     LPU_TRY(write_text(o.trace, report::trace_json(c.program, t, compiler::headline_variant(c))), "");
   }

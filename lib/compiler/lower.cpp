@@ -196,6 +196,16 @@ struct Lowering {
   void emit_segment(std::uint32_t chip, TileJob& job);
   void attention(std::uint32_t chip, std::uint32_t t2, const graph::Op& op);
   void attention_stage(std::uint32_t chip, const AttnUnit& u, std::size_t set, int stage);
+  // Positions an int8 attention pass covers: the variant's context rounded
+  // up to the value layout's K segments (laid out for the largest bucket),
+  // so every value pass loads whole blocks; positions past a row's own
+  // get zero probability.
+  std::uint32_t attention_width() const {
+    for (const isa::Segment& sg : isa::k_segments(s.context, t.matrix.tile_k, s.group)) {
+      if (sg.k1 >= g.shape.context) return sg.k1;
+    }
+    return s.context;
+  }
   void stage_enter(std::uint32_t from, std::uint32_t to);
 };
 
@@ -398,7 +408,7 @@ void Lowering::attention_stage(std::uint32_t chip, const AttnUnit& u, std::size_
   const auto hpk = static_cast<std::uint32_t>(mc.n_head / mc.n_head_kv);
   const auto q_dim = static_cast<std::uint32_t>(mc.n_head) * hd;
   const std::uint32_t width = q_dim + 2u * static_cast<std::uint32_t>(mc.n_head_kv) * hd;
-  const std::uint32_t ctx = g.shape.context;
+  const std::uint32_t ctx = attention_width();
   const std::uint16_t reg = g.shape.prefill ? kPrefillSlotRegister : 0;
   const int qkv = entry(chip, buffer_key("qkv"));
   const int out = entry(chip, buffer_key("attn"));
@@ -643,7 +653,7 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
                 in.dst.bytes = static_cast<std::uint32_t>(vs.offset + vs.bytes - in.dst.offset);
               }
               in.dst.index_reg = g.shape.prefill ? kPrefillSlotRegister : 0;
-              in.p = {1, h, static_cast<std::uint32_t>(mc.head_dim), part, r, width, g.shape.context};
+              in.p = {1, h, static_cast<std::uint32_t>(mc.head_dim), part, r, width, s.context};
               // The value part writes the values and their scales (two entries).
               const int vs = part == 1 && s.kv_int8
                                  ? entry(chip, kv_key(slot, static_cast<std::uint32_t>(op.layer), h, "vs"))

@@ -162,9 +162,19 @@ Status place_kv(const Ctx& x, std::uint32_t chip, std::uint32_t t, std::uint32_t
   for (std::uint32_t slot = 0; slot < x.s.slots; ++slot) {
     std::uint64_t off = base + slot * per_slot;
     for (const Part& pt : parts) {
+      const bool values = x.s.kv_int8 && std::string(pt.what) == "v";
       LayoutEntry e = entry("kv.s" + std::to_string(slot) + ".blk." + std::to_string(pt.layer) +
                                 ".h" + std::to_string(pt.head) + "." + pt.what,
-                            chip, Encoding::kZero, DataKind::kKv, pt.bytes);
+                            chip, values ? Encoding::kZeroUnitScales : Encoding::kZero,
+                            DataKind::kKv, pt.bytes);
+      if (values) {  // [head_dim][positions] at G, as the value passes read it
+        e.n0 = 0;
+        e.n1 = hd;
+        e.k = ctx;
+        e.tile_n = x.t.matrix.tile_n;
+        e.seg = x.t.matrix.tile_k;
+        e.group = x.s.group;
+      }
       e.pool = pool;
       e.offset = off;
       off += (pt.bytes + 63) / 64 * 64;

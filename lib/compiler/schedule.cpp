@@ -130,15 +130,17 @@ std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
     const std::uint64_t hold = start + isa::bank_hold_cycles(t_, in, tm);
     for (std::size_t b : banks) bank_free_[b] = hold;
   }
+  // Sources stream in from read_latency after issue for the duration.
+  const std::uint64_t read_end = end + tm.read_latency;
   for (const RegionRef& r : reads) {
     Region& g = regions_[r.id];
-    g.all.read_end = std::max(g.all.read_end, end);
+    g.all.read_end = std::max(g.all.read_end, read_end);
     if (r.sub >= 0) {
       for (std::int64_t sub = r.sub; sub < std::max(r.sub + 1, r.sub_end); ++sub) {
-        g.parts[sub].read_end = std::max(g.parts[sub].read_end, end);
+        g.parts[sub].read_end = std::max(g.parts[sub].read_end, read_end);
       }
     } else {
-      g.whole.read_end = std::max(g.whole.read_end, end);
+      g.whole.read_end = std::max(g.whole.read_end, read_end);
     }
   }
   for (const RegionRef& w : writes) {

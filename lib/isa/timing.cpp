@@ -132,7 +132,7 @@ std::uint64_t vector_ops(const Instruction& in) {
     case Opcode::kAdd: return per * p[0];
     case Opcode::kRopeAngles: return per * std::uint64_t{p[0]} * p[1] / 2;
     case Opcode::kRope: return per * std::uint64_t{p[0]} * p[1] * p[3];
-    case Opcode::kKvAppend: return per * std::uint64_t{p[0]} * p[1] * p[2] * 2;
+    case Opcode::kKvAppend: return per * std::uint64_t{p[0]} * p[2];  // one head's k or v row
     case Opcode::kAttentionF16:
       return per * std::uint64_t{p[0]} * (p[2] - p[1]) * p[3];
     case Opcode::kRouterTopK:

@@ -7,7 +7,8 @@ namespace {
 
 // Indexed by the enum value; the asserts make adding a value without its
 // name a compile error.
-constexpr std::string_view kEncodingNames[] = {"tiled_s8", "f32", "gguf_rows", "zero", "text"};
+constexpr std::string_view kEncodingNames[] = {"tiled_s8", "f32", "gguf_rows", "zero", "text",
+                                               "zero_unit_scales"};
 static_assert(std::size(kEncodingNames) == static_cast<std::size_t>(Encoding::kEncodingCount));
 constexpr std::string_view kDataKindNames[] = {"weights", "kv", "activations", "instructions"};
 static_assert(std::size(kDataKindNames) == static_cast<std::size_t>(DataKind::kDataKindCount));

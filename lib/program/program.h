@@ -34,7 +34,11 @@ enum class Encoding : std::uint8_t {
   kZero = 3,
   /// This chip's instruction text (instruction_bytes per instruction).
   kText = 4,
-  kEncodingCount = 5,
+  /// A KV cache's values: tiled int8 blocks (n0.., k, tile_n, seg, group
+  /// as for kTiledS8) of zeros whose header scales are all 1.0 (the
+  /// per-position value scales are folded into the probabilities).
+  kZeroUnitScales = 5,
+  kEncodingCount = 6,
 };
 std::string_view encoding_name(Encoding e);
 

@@ -173,14 +173,16 @@ Status Validator::encoding_fields(std::size_t i) const {
                     std::to_string(static_cast<unsigned>(DataKind::kDataKindCount)) + ")");
   }
   const std::string where = entry(i) + " (" + std::string(encoding_name(e.encoding)) + ")";
-  if (e.encoding == Encoding::kTiledS8) {
+  if (e.encoding == Encoding::kTiledS8 || e.encoding == Encoding::kZeroUnitScales) {
     if (e.tile_n == 0 || e.seg == 0 || e.group == 0 || e.k == 0) {
       return fail(where, "tile_n " + std::to_string(e.tile_n) + ", seg " + std::to_string(e.seg) +
                              ", group " + std::to_string(e.group) + ", k " + std::to_string(e.k) +
                              " (expected all > 0)");
     }
   }
-  if ((e.encoding == Encoding::kTiledS8 || e.encoding == Encoding::kGgufRows) && e.n1 <= e.n0) {
+  if ((e.encoding == Encoding::kTiledS8 || e.encoding == Encoding::kGgufRows ||
+       e.encoding == Encoding::kZeroUnitScales) &&
+      e.n1 <= e.n0) {
     return fail(where, "rows [" + std::to_string(e.n0) + ", " + std::to_string(e.n1) +
                            ") (expected n1 > n0)");
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "include/lpu/synth.h"
+#include "lib/compiler/cache.h"
 #include "lib/compiler/compiler.h"
 #include "lib/compiler/report.h"
 #include "lib/graph/graph.h"
@@ -233,6 +234,32 @@ TEST(StepGraph, RejectsInconsistentShapes) {
   c.n_expert_used = 9;
   EXPECT_FALSE(graph::build_step_graph(c, {1, 128, false}).ok());
   EXPECT_FALSE(graph::build_step_graph(*shape_preset("llama-2-7b"), {0, 128, false}).ok());
+}
+
+}  // namespace
+}  // namespace lpu
+
+namespace lpu {
+namespace {
+
+TEST(ProgramCache, StoresLoadsAndRefusesOtherInputs) {
+  ::setenv("LPU_CACHE_DIR", (testing::temp_dir() / "cache").c_str(), 1);
+  const compiler::ModelInput m = synthetic("tiny-dense");
+  const target::Target t = *target::target_preset("cpu-host");
+  compiler::CompileOptions o;
+  o.max_context = 128;
+  EXPECT_EQ(compiler::load_cached(m, t, o).status().code(), StatusCode::kNotFound);
+  const program::Program p = compile_ok(m, "cpu-host", o).program;
+  ASSERT_TRUE(compiler::store_cached(m, t, o, p).ok());
+  auto back = compiler::load_cached(m, t, o);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(program::serialize(*back), program::serialize(p));
+  compiler::CompileOptions other = o;
+  other.slots = 2;
+  EXPECT_FALSE(compiler::load_cached(m, t, other).ok());
+  EXPECT_FALSE(compiler::load_cached(m, *target::target_preset("tiny"), o).ok());
+  EXPECT_NE(std::string(compiler::compiler_build_id()), "unknown");
+  ::unsetenv("LPU_CACHE_DIR");
 }
 
 }  // namespace

@@ -101,7 +101,7 @@ std::string check_hazards(const program::Program& p, const target::Target& t, st
       for (const isa::Operand& o : in.src) {
         if (!o.present()) continue;
         acc[{chip, o.pool}].push_back({o.offset, indexed_end(p, chip, o), in.issue_cycle + tm.read_latency,
-                                       in.end_cycle(), false, o.index_reg, o.offset + o.bytes,
+                                       in.end_cycle() + tm.read_latency, false, o.index_reg, o.offset + o.bytes,
                                        in.op_id, chip, i});
       }
       if (in.dst.present() && (in.op != isa::Opcode::kMatmul || (in.flags & isa::kStore))) {

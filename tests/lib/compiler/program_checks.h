@@ -7,7 +7,8 @@
 //  - hazards: for two instructions of different graph ops whose memory
 //    ranges overlap, the later op (graph order) reads after the earlier
 //    one's result has landed (RAW), its result lands after the earlier
-//    one's reads end (WAR) and after its result (WAW).
+//    one's reads end (WAR) and after its result (WAW). An instruction
+//    reads its sources over [issue + read latency, that + duration).
 
 #include <string>
 

@@ -263,8 +263,8 @@ TEST(BadProgram, EnumsOutOfRange) {
   expect_sealed_error(put(instr(0), 200, 1), "variants[0].streams[1][2].op",
                       {"200 (expected < " + ops + ")"});
   expect_sealed_error(put(instr(1), 6, 1), "variants[0].streams[1][2].unit", {"6 (expected < 6)"});
-  expect_sealed_error(put([](const Map& m) { return m.q_fields + 5; }, 5, 1), "layout[0].encoding",
-                      {"5 (expected < 5)"});
+  expect_sealed_error(put([](const Map& m) { return m.q_fields + 5; }, 6, 1), "layout[0].encoding",
+                      {"6 (expected < 6)"});
   expect_sealed_error(put([](const Map& m) { return m.q_fields + 6; }, 4, 1), "layout[0].kind",
                       {"4 (expected < 4)"});
   expect_sealed_error(put([](const Map& m) { return m.vars + 24; }, 2, 1), "variants[0].kind",

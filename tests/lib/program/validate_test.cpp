@@ -130,7 +130,7 @@ TEST(Validate, LayoutEncodingFields) {
   expect_invalid(p, {"'token_embd.weight' (gguf_rows): rows [0, 0) (expected n1 > n0)"});
   p = base();
   p.layout[1].encoding = static_cast<Encoding>(9);
-  expect_invalid(p, {"layout[1]", "encoding 9, kind 0 (expected < 5 and < 4)"});
+  expect_invalid(p, {"layout[1]", "encoding 9, kind 0 (expected < 6 and < 4)"});
 }
 
 TEST(Validate, Ops) {

@@ -1,0 +1,31 @@
+#pragma once
+// The Program cache: compiled Programs under ~/.cache/lpu/programs (or
+// $LPU_CACHE_DIR/programs), keyed by the model, the target, the options,
+// the Program format version and the compiler's own build, so that a
+// second run with the same inputs loads instead of compiling.
+
+#include <string>
+
+#include "include/lpu/status.h"
+#include "lib/compiler/compiler.h"
+
+namespace lpu::compiler {
+
+/// The compiler build's identity: a hash of its sources (lib/compiler,
+/// lib/isa, lib/program, lib/graph, lib/target) taken when configured.
+const char* compiler_build_id();
+
+/// The cache file for these inputs.
+std::string cache_path(const ModelInput& m, const target::Target& t, const CompileOptions& o);
+
+/// A cached Program for these inputs, or not_found. A file that fails to
+/// load or validate, or whose hashes do not match, is treated as absent.
+Result<program::Program> load_cached(const ModelInput& m, const target::Target& t,
+                                     const CompileOptions& o);
+
+/// Writes `p` to the cache (creating the directory); failures are errors
+/// the caller may ignore.
+Status store_cached(const ModelInput& m, const target::Target& t, const CompileOptions& o,
+                    const program::Program& p);
+
+}  // namespace lpu::compiler
