@@ -15,11 +15,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -34,7 +36,8 @@
 namespace lpu::bench {
 namespace {
 
-using nlohmann::json;
+// Ordered: the fields print in the order written, case label first.
+using json = nlohmann::ordered_json;
 
 constexpr std::uint64_t kGiB = 1ull << 30;
 constexpr std::uint64_t kMiB = 1ull << 20;
@@ -46,6 +49,13 @@ constexpr double kCompileSecondsGoal = 10;
 constexpr std::uint64_t kPeakRssGoal = 2 * kGiB;
 constexpr std::uint64_t kProgramBytesGoal = 256 * kMiB;
 constexpr double kRatioGoal = 1.15;
+
+// Every case's child runs under these caps, so that a compile that runs
+// away (Mixtral-8x7B at 64 slots once reached 18 GiB resident here)
+// fails alone instead of drawing the kernel's out-of-memory killer onto
+// the machine's other processes.
+constexpr std::uint64_t kChildAddressSpace = 8 * kGiB;
+constexpr unsigned kChildSeconds = 300;
 
 // One compile, run in a child process of its own.
 struct Case {
@@ -90,6 +100,14 @@ std::uint64_t peak_rss_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;  // kilobytes on Linux
+}
+
+// User and system time of every thread of this process.
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto sec = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec * 1e-6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
 double cycles_to_us(std::uint64_t cycles, double clock_hz) {
@@ -162,10 +180,20 @@ json measure(const Case& k) {
   }
   const compiler::ModelInput model = compiler::model_input_from_config(*config);
   j["rss_at_start_bytes"] = peak_rss_bytes();
+  const double cpu0 = cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
-  Result<compiler::Compiled> r = compiler::compile(model, *t, k.options);
+  Result<compiler::Compiled> r = internal_error("not compiled");
+  try {
+    r = compiler::compile(model, *t, k.options);
+  } catch (const std::bad_alloc&) {
+    // Caught here so that the time and memory it took are still reported.
+    r = resource_exhausted("std::bad_alloc under this benchmark's address-space cap of " +
+                           std::to_string(kChildAddressSpace / kGiB) + " GiB");
+  }
   j["compile_wall_seconds"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Above the wall time when the compiler's variants ran on several threads.
+  j["compile_cpu_seconds"] = cpu_seconds() - cpu0;
   j["peak_rss_bytes"] = peak_rss_bytes();
   if (!r.ok()) {
     j["error"] = r.status().to_string();
@@ -213,6 +241,9 @@ std::string read_all(int fd) {
 }
 
 [[noreturn]] void child_main(const Case& k, int fd) {
+  const rlimit cap{kChildAddressSpace, kChildAddressSpace};
+  setrlimit(RLIMIT_AS, &cap);
+  alarm(kChildSeconds);
   json j;
   try {
     j = measure(k);
@@ -222,6 +253,14 @@ std::string read_all(int fd) {
   // _exit: the Program is freed with the process, not destructor by
   // destructor, and the parent's stdio buffers are not flushed twice.
   _exit(write_all(fd, j.dump()) ? 0 : 1);
+}
+
+std::string signal_text(int sig) {
+  std::string text = "child killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  if (sig == SIGALRM) text += ": over the " + std::to_string(kChildSeconds) + " s limit";
+  if (sig == SIGABRT) text += ": out of memory under the address-space cap?";
+  if (sig == SIGKILL) text += ": the kernel's out-of-memory killer?";
+  return text;
 }
 
 // Forks so that each case's peak memory is its own (ru_maxrss never falls
@@ -244,9 +283,7 @@ json run_isolated(const Case& k) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFSIGNALED(status)) {
-    return {{"label", k.label},
-            {"error", "child killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-                          strsignal(WTERMSIG(status)) + ")"}};
+    return {{"label", k.label}, {"error", signal_text(WTERMSIG(status))}};
   }
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -367,6 +404,8 @@ json run_section(const std::vector<Case>& cases, const std::string& filter, bool
     if (with_goals) {
       if (const Published* p = published_for(k.shape)) r["published"] = published_json(*p, r);
       r["goals"] = goals_json(k, r);
+    } else {
+      r.erase("decode_buckets");  // wanted only beside a published context
     }
     out.push_back(std::move(r));
   }
@@ -398,7 +437,9 @@ json machine_json() {
           {"hardware_concurrency", std::thread::hardware_concurrency()},
           {"cpu_model", first_match("/proc/cpuinfo", "model name")},
           {"mem_total", first_match("/proc/meminfo", "MemTotal")},
-          {"load_average_at_start", load_average()}};
+          {"load_average_at_start", load_average()},
+          {"case_address_space_cap_bytes", kChildAddressSpace},
+          {"case_time_limit_s", kChildSeconds}};
 }
 
 }  // namespace
