@@ -18,7 +18,7 @@ LPU_SMOLLM2_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110
 LPU_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libtbb-dev libeigen3-dev libxsimd-dev libspdlog-dev libfmt-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev
   python3 python3-venv python3-pip
 )
 

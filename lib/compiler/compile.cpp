@@ -98,7 +98,7 @@ std::optional<Placement> plan(const ModelInput& m, const target::Target& t, cons
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
     return std::tie(a.key, a.chips, a.order) < std::tie(b.key, b.chips, b.order);
   });
-  for (std::size_t i = 0; i < all.size() && i < 16; ++i) {
+  for (std::size_t i = 0; i < all.size() && i < 96; ++i) {
     auto pl = place_model(m, t, s, all[i].p);
     if (std::getenv("LPU_DEBUG_PLACE") != nullptr) {
       std::fprintf(stderr, "tp %u stages %u: %s\n", all[i].p.tp, all[i].p.stages,

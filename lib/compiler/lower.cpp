@@ -768,6 +768,11 @@ Status lower_variant(const graph::Graph& g, const ModelInput& m, const target::T
     }
     current = stage;
     LPU_TRY(lw.lower_op(op, stage), op.name);
+    if (sched.overflow()) {
+      return resource_exhausted("more than " + std::to_string(Scheduler::kMaxInstructions) +
+                                " instructions in one step variant (at op " + op.name +
+                                "): fewer slots, a smaller --ctx or a smaller prefill chunk");
+    }
   }
   return {};
 }

@@ -87,7 +87,9 @@ bool Placement::try_place(std::uint32_t chip, std::uint32_t pool, std::uint64_t 
       return true;
     }
   }
-  return false;
+  // No plane's range has room (the cache and buffers took the top of the
+  // last one): take it from the top like everything else.
+  return try_place(chip, pool, bytes, -1, offset);
 }
 
 Status Placement::place(program::LayoutEntry e, std::uint32_t use, int bank, const std::string& key) {

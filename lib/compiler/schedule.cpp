@@ -154,6 +154,10 @@ std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
   }
   in.issue_cycle = start;
   in.duration = tm.duration;
+  if (count_ >= kMaxInstructions) {
+    overflow_ = true;
+    return start;
+  }
   account(chip, in, land);
   streams_[chip].push_back(in);
   return start;
@@ -162,10 +166,14 @@ std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
 void Scheduler::account(std::uint32_t chip, const isa::Instruction& in, std::uint64_t land) {
   const std::uint64_t end = in.end_cycle();
   makespan_ = std::max({makespan_, end, land});
-  // A chip's span runs from its first to its last unit instruction (the
-  // start barrier does not count): what another step must wait for.
+  // A chip's span runs from its first instruction that needs the step's
+  // data to its last one: weight loads ahead of it, the RoPE angles (which
+  // need only the positions) and the start barrier do not count, since
+  // they can run while the chip finishes the step before (what another
+  // step must wait for).
   auto& span = spans_[chip];
-  if (in.unit != isa::Unit::kSync) {
+  if (in.unit != isa::Unit::kSync && in.unit != isa::Unit::kWeightLoad &&
+      in.op != isa::Opcode::kRopeAngles) {
     if (span.second == 0) span.first = in.issue_cycle;
     span.first = std::min(span.first, in.issue_cycle);
     span.second = std::max(span.second, end);

@@ -79,6 +79,12 @@ class Scheduler {
   std::uint64_t link_bytes() const { return link_bytes_; }
   std::uint64_t instruction_count() const { return count_; }
 
+  /// Instructions one variant may hold: past it the variant is refused
+  /// (about 2.7 GB of instructions) rather than exhausting the host.
+  static constexpr std::uint64_t kMaxInstructions = 24'000'000;
+  /// True once a variant exceeded kMaxInstructions (later ones dropped).
+  bool overflow() const { return overflow_; }
+
   /// The streams, each in issue order (ties in arrival order).
   std::vector<std::vector<isa::Instruction>> take_streams();
 
@@ -112,6 +118,7 @@ class Scheduler {
   std::unordered_map<std::uint64_t, std::uint64_t> op_busy_max_;  // (op, class) -> max over chips
   std::uint64_t total_busy_[static_cast<int>(ResourceClass::kCount)] = {};
   std::uint64_t makespan_ = 0;
+  bool overflow_ = false;
   std::uint64_t macs_ = 0, sram_bytes_ = 0, vector_ops_ = 0, link_bytes_ = 0, count_ = 0;
 
  public:

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "lib/core/sha256.h"
+#include "lib/program/container.h"
 #include "lib/program/byte_io.h"
 #include "lib/program/format_internal.h"
 #include "lib/program/program.h"
@@ -241,7 +242,7 @@ Status write_all(int fd, const std::vector<std::uint8_t>& bytes) {
 }  // namespace
 
 Status write_program(const Program& p, const std::string& path) {
-  const std::vector<std::uint8_t> bytes = serialize(p);
+  const std::vector<std::uint8_t> bytes = compress_program(serialize(p));
   // A temporary beside the target, renamed over it once complete: readers
   // see the old file or the new one, never half of one. The counter keeps
   // concurrent writers of one process apart.
@@ -290,6 +291,10 @@ Result<Program> read_program(const std::string& path) {
   }
   ::close(fd);
   bytes.resize(done);
+  if (is_compressed_program(bytes)) {
+    LPU_ASSIGN_OR_RETURN(std::vector<std::uint8_t> inner, uncompress_program(bytes, path));
+    return deserialize(inner, path);
+  }
   return deserialize(bytes, path);
 }
 

@@ -100,7 +100,8 @@ struct Variant {
   std::uint64_t static_latency_cycles = 0;
   std::uint64_t lower_bound_cycles = 0;
   /// Cycles between step starts when steps of different slots overlap in
-  /// the pipeline (the busiest chip's span).
+  /// the pipeline: the longest span, over chips, from a chip's first
+  /// instruction that needs the step's data to its last instruction.
   std::uint64_t initiation_interval_cycles = 0;
   /// Per chip, the instructions in issue order.
   std::vector<std::vector<isa::Instruction>> streams;
