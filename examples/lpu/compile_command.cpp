@@ -11,6 +11,8 @@
 #include "lib/compiler/cache.h"
 #include "lib/compiler/compiler.h"
 #include "lib/compiler/report.h"
+#include "lib/core/sha256.h"
+#include "lib/program/container.h"
 #include "lib/program/program.h"
 #include "lib/report/sram_map.h"
 #include "lib/report/trace_json.h"
@@ -66,9 +68,17 @@ Status run_compile(const CompileCliOptions& o) {
     LPU_ASSIGN_OR_RETURN(m, compiler::model_input_from_file(o.model));
   }
   LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o.options, progress_bar()));
-  if (!o.out.empty()) LPU_TRY(program::write_program(c.program, o.out), "");
+  // One serialisation for the hash, the output file and the cache.
+  std::vector<std::uint8_t> file;
+  std::string hash;
+  {
+    const std::vector<std::uint8_t> raw = program::serialize(c.program);
+    hash = sha256_hex(raw);
+    file = program::compress_program(raw);
+  }
+  if (!o.out.empty()) LPU_TRY(program::write_program_bytes(file, o.out), "");
   // Later runs of the same inputs load this instead of compiling.
-  if (const Status cached = compiler::store_cached(m, t, o.options, c.program); !cached.ok()) {
+  if (const Status cached = compiler::store_cached_bytes(m, t, o.options, file); !cached.ok()) {
     std::fprintf(stderr, "lpu: note: the Program was not cached: %s\n", cached.message().c_str());
   }
   if (!o.trace.empty()) {
@@ -80,8 +90,8 @@ Status run_compile(const CompileCliOptions& o) {
   } else {
     std::cout << compiler::report_text(c, t);
     if (o.explain) std::cout << compiler::explain_text(c, t);
-    std::cout << "program " << program::program_hash(c.program) << (o.out.empty() ? "" : " -> " + o.out)
-              << "\n";
+    std::cout << "program " << hash << " (" << file.size() << " bytes)"
+              << (o.out.empty() ? "" : " -> " + o.out) << "\n";
   }
   return {};
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "lib/core/sha256.h"
+#include "lib/program/container.h"
 #include "lib/target/target.h"
 
 #ifndef LPU_COMPILER_BUILD
@@ -54,13 +55,18 @@ Result<program::Program> load_cached(const ModelInput& m, const target::Target& 
   return p;
 }
 
-Status store_cached(const ModelInput& m, const target::Target& t, const CompileOptions& o,
-                    const program::Program& p) {
+Status store_cached_bytes(const ModelInput& m, const target::Target& t, const CompileOptions& o,
+                          std::span<const std::uint8_t> file_bytes) {
   const std::string path = cache_path(m, t, o);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return invalid_argument(path + ": cannot create the cache directory: " + ec.message());
-  return program::write_program(p, path);
+  return program::write_program_bytes(file_bytes, path);
+}
+
+Status store_cached(const ModelInput& m, const target::Target& t, const CompileOptions& o,
+                    const program::Program& p) {
+  return store_cached_bytes(m, t, o, program::compress_program(program::serialize(p)));
 }
 
 }  // namespace lpu::compiler

@@ -4,6 +4,8 @@
 // the Program format version and the compiler's own build, so that a
 // second run with the same inputs loads instead of compiling.
 
+#include <cstdint>
+#include <span>
 #include <string>
 
 #include "include/lpu/status.h"
@@ -27,5 +29,8 @@ Result<program::Program> load_cached(const ModelInput& m, const target::Target& 
 /// the caller may ignore.
 Status store_cached(const ModelInput& m, const target::Target& t, const CompileOptions& o,
                     const program::Program& p);
+/// The same, from the Program's file bytes (compress_program(serialize(p))).
+Status store_cached_bytes(const ModelInput& m, const target::Target& t, const CompileOptions& o,
+                          std::span<const std::uint8_t> file_bytes);
 
 }  // namespace lpu::compiler

@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -33,21 +35,41 @@ bool is_compressed_program(std::span<const std::uint8_t> bytes) {
 }
 
 std::vector<std::uint8_t> compress_program(std::span<const std::uint8_t> serialized) {
-  std::vector<std::uint8_t> out(kHeaderBytes + ZSTD_compressBound(serialized.size()));
+  std::vector<std::uint8_t> out(kHeaderBytes);
   std::memcpy(out.data(), kMagic, sizeof(kMagic));
-  std::uint64_t n = serialized.size();
+  const std::uint64_t n = serialized.size();
   for (int i = 0; i < 8; ++i) out[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  // Streamed in fixed chunks, so memory stays at the output's size rather
+  // than the input's bound; the same input gives the same bytes.
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, kLevel);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
-  const std::size_t written = ZSTD_compress2(cctx, out.data() + kHeaderBytes, out.size() - kHeaderBytes,
-                                             serialized.data(), serialized.size());
-  ZSTD_freeCCtx(cctx);
-  if (ZSTD_isError(written)) {  // cannot happen with a bound-sized buffer; keep the file raw
-    return std::vector<std::uint8_t>(serialized.begin(), serialized.end());
+  ZSTD_CCtx_setPledgedSrcSize(cctx, n);
+  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  std::vector<std::uint8_t> buf(ZSTD_CStreamOutSize());
+  std::size_t pos = 0;
+  bool failed = false;
+  while (!failed) {
+    const std::size_t take = std::min(kChunk, serialized.size() - pos);
+    const bool last = pos + take == serialized.size();
+    ZSTD_inBuffer in{serialized.data() + pos, take, 0};
+    const ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
+    std::size_t left = 0;
+    do {
+      ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+      left = ZSTD_compressStream2(cctx, &o, &in, mode);
+      if (ZSTD_isError(left)) {
+        failed = true;
+        break;
+      }
+      out.insert(out.end(), buf.data(), buf.data() + o.pos);
+    } while (last ? left != 0 : in.pos < in.size);
+    pos += take;
+    if (last) break;
   }
-  out.resize(kHeaderBytes + written);
+  ZSTD_freeCCtx(cctx);
+  if (failed) return std::vector<std::uint8_t>(serialized.begin(), serialized.end());  // kept raw
   return out;
 }
 

@@ -228,7 +228,7 @@ std::string program_hash(const Program& p) { return sha256_hex(serialize(p)); }
 
 namespace {
 
-Status write_all(int fd, const std::vector<std::uint8_t>& bytes) {
+Status write_all(int fd, std::span<const std::uint8_t> bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -242,7 +242,10 @@ Status write_all(int fd, const std::vector<std::uint8_t>& bytes) {
 }  // namespace
 
 Status write_program(const Program& p, const std::string& path) {
-  const std::vector<std::uint8_t> bytes = compress_program(serialize(p));
+  return write_program_bytes(compress_program(serialize(p)), path);
+}
+
+Status write_program_bytes(std::span<const std::uint8_t> bytes, const std::string& path) {
   // A temporary beside the target, renamed over it once complete: readers
   // see the old file or the new one, never half of one. The counter keeps
   // concurrent writers of one process apart.

@@ -139,6 +139,9 @@ std::vector<std::uint8_t> serialize(const Program& p);
 /// the byte offset and field: "p.lpuprog @0x40: variants[1].streams[3]: count 9999999 exceeds the 120 bytes left".
 Result<Program> deserialize(std::span<const std::uint8_t> bytes, std::string_view source);
 Status write_program(const Program& p, const std::string& path);
+/// Writes already-built file bytes (compress_program(serialize(p))) the
+/// way write_program does: to a temporary beside `path`, then renamed.
+Status write_program_bytes(std::span<const std::uint8_t> bytes, const std::string& path);
 Result<Program> read_program(const std::string& path);
 /// SHA-256 hex of serialize(p).
 std::string program_hash(const Program& p);
