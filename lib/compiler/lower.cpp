@@ -377,12 +377,15 @@ void Lowering::attention(std::uint32_t chip, std::uint32_t t2, const graph::Op& 
       if (!s.kv_int8) {
         Instruction in = instr(Opcode::kAttentionF16, Unit::kVector);
         in.src[0] = operand(qkv, (std::uint64_t{r} * width + h * hpk * hd) * 4, hpk * hd * 4ull);
-        in.src[1] = operand(kk, 0, 2ull * ctx * hd);
+        // Keys then values, adjacent (place_kv lays each head's k, v in
+        // turn): one operand; the row's position bounds the positions read.
+        const program::LayoutEntry& ke = place.entry(kk);
+        const program::LayoutEntry& ve = place.entry(vv);
+        in.src[1] = operand(kk, 0, ve.offset + ve.bytes - ke.offset);
         in.src[1].index_reg = reg;
-        in.src[2] = operand(vv, 0, 2ull * ctx * hd);
-        in.src[2].index_reg = reg;
+        in.src[2] = operand(pos);
         in.dst = operand(out, out_off, hpk * hd * 4ull);
-        in.p = {hpk, 0, ctx, hd, r, h, 0};
+        in.p = {hpk, 0, ctx, hd, r, h, static_cast<std::uint32_t>(ve.offset - ke.offset)};
         sched.add(chip, in, {{static_cast<std::uint64_t>(qkv), -1}, {static_cast<std::uint64_t>(kk), -1},
                              {static_cast<std::uint64_t>(vv), -1}, {static_cast<std::uint64_t>(pos), -1}},
                   {{static_cast<std::uint64_t>(out), static_cast<std::int64_t>(out_off / 4 / 16)}});

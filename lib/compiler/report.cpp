@@ -112,10 +112,13 @@ std::string report_text(const Compiled& c, const target::Target& t) {
      << ", busiest resource " << r.bound.busiest_resource << " = " << r.bound.busiest_name
      << "; partition-free " << r.bound.partition_free << "); ratio "
      << fmt("%.3f", static_cast<double>(v.static_latency_cycles) / std::max<std::uint64_t>(1, v.lower_bound_cycles)) << "\n";
+  const std::uint64_t ii = std::max<std::uint64_t>(1, v.initiation_interval_cycles);
+  const std::uint64_t in_flight = (v.static_latency_cycles + ii - 1) / ii;
   os << "predicted: " << fmt("%.1f", clock / static_cast<double>(v.static_latency_cycles))
-     << " tokens/s per user; " << fmt("%.1f", clock * v.rows / static_cast<double>(std::max<std::uint64_t>(1, v.initiation_interval_cycles)))
-     << " tokens/s for the system (" << v.rows << " slot(s), steps overlapped in the pipeline every "
-     << v.initiation_interval_cycles << " cycles); energy " << fmt("%.3g J", r.energy_j / v.rows) << " per token\n";
+     << " tokens/s per user; " << fmt("%.1f", clock * v.rows / static_cast<double>(ii))
+     << " tokens/s for the system with steps overlapped in the pipeline (a step of " << v.rows
+     << " row(s) every " << ii << " cycles: " << in_flight << " steps in flight, "
+     << in_flight * v.rows << " sequences); energy " << fmt("%.3g J", r.energy_j / v.rows) << " per token\n";
   os << "per layer (cycles, lower bound):";
   int shown = 0;
   for (const auto& [layer, lf] : per_layer(c, h)) {
@@ -191,6 +194,9 @@ std::string report_json(const Compiled& c, const target::Target& t) {
     j["busiest_resource"] = r.bound.busiest_name;
     j["partition_free_bound_cycles"] = r.bound.partition_free;
     j["initiation_interval_cycles"] = v.initiation_interval_cycles;
+    // Steps of other sequences that fit in the pipeline at once.
+    j["steps_in_flight"] = (v.static_latency_cycles + std::max<std::uint64_t>(1, v.initiation_interval_cycles) - 1) /
+                           std::max<std::uint64_t>(1, v.initiation_interval_cycles);
     j["predicted_tokens_per_s"] = clock / static_cast<double>(v.static_latency_cycles) *
                                   (v.kind == program::VariantKind::kPrefill ? v.rows : 1);
     j["predicted_tokens_per_s_system"] =

@@ -46,7 +46,8 @@ enum class Opcode : std::uint8_t {
   // --- vector unit ---
   /// dst[r] = rmsnorm(src0[r]) * src1; p[0] rows, p[1] width; eps from the Program.
   kRmsNorm,
-  /// dst = src0 + src1, fp32; p[0] elements.
+  /// dst = src1 + src0, fp32 (the residual x in src1, the block's output
+  /// in src0: the int8 pass's x + y); p[0] elements.
   kAdd,
   /// dst[r] = silu(src0[r][0..w)) * src0[r][w..2w) ... see docs/isa.md;
   /// p[0] rows, p[1] w, p[2] src0 row stride (floats).
@@ -57,24 +58,37 @@ enum class Opcode : std::uint8_t {
   /// dst[r] = cos/sin table of position src0[r]; p[0] rows, p[1] rope_dim.
   kRopeAngles,
   /// Rotates p[1] heads of width p[2] (first p[3] dims) of each of p[0]
-  /// rows of dst in place with the angles at src0.
+  /// rows of dst (= src1, rows p[4] floats apart: q then k heads of a qkv
+  /// row) in place with the angles at src0.
   kRope,
-  /// Appends p[0] rows of k and v (src0) to the cache at dst (indexed by
-  /// the slot's position register); p[1] kv heads, p[2] head_dim.
+  /// Stores KV head p[1]'s key (p[3] = 0) or value (p[3] = 1) of row p[4]
+  /// of the qkv rows at src0 (p[5] floats apart; k after n_head heads of
+  /// q) into the cache at dst (the slot's; indexed by the prefill slot
+  /// register when prefilling), at the row's position read from src1;
+  /// p[0] = 1 row, p[2] head_dim, p[6] the context the cache is laid out
+  /// for. A value's dst also covers its per-position scales.
   kKvAppend,
-  /// Scores to probabilities: scale, mask past the position, softmax,
-  /// times the value scales (src1); p[0] rows, p[1] positions.
+  /// Scores (src0 = dst, p[0] rows of p[1] positions) to probabilities:
+  /// times 1/sqrt(p[3]), positions past row p[2]'s own (src2) masked,
+  /// softmax, times the per-position value scales (src1).
   kSoftmax,
-  /// fp16-cache attention of p[0] query heads (src0) over positions
-  /// [p[1], p[2]) of the cache (src1) into dst.
+  /// fp16-cache attention of p[0] query heads (src0) of row p[4], KV head
+  /// p[5], over positions [p[1], p[2]) of the bucket, stopping at the row's
+  /// position (src2): keys at src1, values p[6] bytes further; head_dim
+  /// p[3]; into dst.
   kAttentionF16,
   /// Router logits (src0 rows x src1 fp32 matrix), softmax, top-k:
   /// dst = k expert ids + k weights per row; p[0] rows, p[1] experts,
   /// p[2] k, p[3] n_embd.
   kRouterTopK,
-  /// Sets index register p[0] of each expert slot from a router result.
+  /// From the router's result (src0): the expert registers p[0] ..
+  /// p[0] + p[1] - 1, one per (row, rank, plane) (p[2] = k, p[3] planes),
+  /// and, for steps that run every expert (p[5] > 0), the combine's
+  /// registers p[4] .. p[4] + p[5] - 1, one per (row, rank); p[6] max rows.
   kSelectExperts,
-  /// dst[r] += src0[r] * weight, in rank order; p[0] rows, p[1] width, p[2] rank.
+  /// dst (row p[4]) += src0 * the row's rank-p[2] router weight (src1; p[3]
+  /// = k); p[0] = 1 row of p[1] floats; flag kAccInit zeroes dst first
+  /// (rank 0). Ranks in order, so the sum follows the router's rank order.
   kCombine,
   // --- matrix unit ---
   /// Loads a weight tile (src0, one block of the tiled 16c4 layout) into
