@@ -83,8 +83,11 @@ struct BoundCtx {
     }
     return std::min(t.matrix.weight_load_bytes_per_cycle, bank);
   }
+  // Weight bytes a plane can load before its op's input lands: its buffer
+  // of weight_buffer_tiles blocks, and one more block, since a load only
+  // has to land after the last read of the slot it fills.
   std::uint64_t buffer_bytes() const {
-    return std::uint64_t{t.matrix.weight_buffer_tiles} *
+    return std::uint64_t{t.matrix.weight_buffer_tiles + 1} *
            isa::tile_block_bytes(t.matrix.tile_n, std::min(t.matrix.tile_k, s.group));
   }
   // A matmul of `passes` x rows over chip t2's columns.
@@ -126,21 +129,33 @@ struct BoundCtx {
     w.cycles[kVector] += cycles;
     w.latency = std::max(w.latency, tail(vector_step(1)));
   }
-  void gather(Work& w, std::uint32_t stage, std::uint64_t piece_bytes) const {
-    if (p.tp == 1 || piece_bytes == 0) return;
-    const std::uint32_t hops = isa::hops_between(t.topology, p.first_chip(stage), p.first_chip(stage) + p.tp - 1);
+  // An all-gather of pieces of piece_bytes (at most), held by the first
+  // `senders` chips of the stage (splits give the first chips the pieces).
+  void gather(Work& w, std::uint32_t stage, std::uint64_t piece_bytes,
+              std::uint32_t senders) const {
+    if (p.tp == 1 || piece_bytes == 0 || senders == 0) return;
     const auto serial = static_cast<std::uint64_t>(static_cast<double>(piece_bytes) / t.links.bytes_per_cycle);
-    // Each chip sends its piece to tp - 1 peers: those of its node over
-    // the node's direct links, the others over its global links, each
-    // link one piece at a time.
+    // On the chain: chip 0 of the stage (which holds a piece of every
+    // split, so the next matrix op needs it) receives every piece; the
+    // farthest sender's arrives after its hops, one piece's serialisation
+    // at the least (a sender may send to chip 0 first).
+    const std::uint32_t hops =
+        isa::hops_between(t.topology, p.first_chip(stage), p.first_chip(stage) + std::min(senders, p.tp) - 1);
+    w.transfer = std::uint64_t{std::max(1u, hops)} * t.links.hop_latency_cycles + serial;
+    // On the links: each sender sends its piece to tp - 1 peers, those of
+    // its node over the node's direct links, the others over its global
+    // links, each link one piece at a time.
     const std::uint32_t cpn = t.topology.chips_per_node;
     const std::uint32_t local = std::min(p.tp, cpn) - 1;
     const std::uint32_t remote = p.tp - 1 - local;
     const std::uint64_t rounds = std::max<std::uint64_t>(
         div_up(local, std::max(1u, std::min(t.topology.local_links, t.links.count))),
         div_up(remote, std::max(1u, t.topology.global_links)));
-    w.transfer = std::uint64_t{hops} * t.links.hop_latency_cycles + serial * rounds;
     w.cycles[kLink] += serial * rounds;
+  }
+  // Chips holding a piece of [0, n) split in multiples of `align`.
+  std::uint32_t holders(std::uint32_t n, std::uint32_t align) const {
+    return std::min(p.tp, (n + align - 1) / align);
   }
   Work op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t2) const;
 };
@@ -157,12 +172,15 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       const Range cols = split_range(d, p.tp, t2, m.embd_block);
       w.cycles[kSwitch] = div_up(std::uint64_t{rows} * (cols.size() / m.embd_block) * m.embd_block_bytes,
                                  t.switch_unit.bytes_per_cycle);
-      gather(w, stage, std::uint64_t{rows} * split_range(d, p.tp, 0, m.embd_block).size() * 4);
+      gather(w, stage, std::uint64_t{rows} * split_range(d, p.tp, 0, m.embd_block).size() * 4,
+             holders(d, m.embd_block));
       break;
     }
     case graph::OpKind::kMatmul:
       matmul(w, op.n, op.k, rows, 1, t2, p.tp);
-      if (op.name != "lm_head") gather(w, stage, std::uint64_t{rows} * split_range(op.n, p.tp, 0, 16).size() * 4);
+      if (op.name != "lm_head") {
+        gather(w, stage, std::uint64_t{rows} * split_range(op.n, p.tp, 0, 16).size() * 4, holders(op.n, 16));
+      }
       break;
     case graph::OpKind::kExpertUp:
     case graph::OpKind::kExpertDown:
@@ -174,7 +192,8 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
         matmul(w, op.n, op.k, 1, rows * k_used, t2, p.tp);
       }
       gather(w, stage, std::uint64_t{rows} * split_range(op.n, p.tp, 0, 16).size() * 4 *
-                           (s.moe_dense(c, rows) ? static_cast<std::uint32_t>(c.n_expert) : k_used));
+                           (s.moe_dense(c, rows) ? static_cast<std::uint32_t>(c.n_expert) : k_used),
+             holders(op.n, 16));
       break;
     case graph::OpKind::kAttention: {
       const Range heads = split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, t2, 1);
@@ -204,7 +223,8 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       } else if (units > 0) {
         for (std::uint32_t u = 0; u < units; ++u) vector(w, isa::Opcode::kAttentionF16, {hpk, 0, ctx, hd, 0, 0, 0});
       }
-      gather(w, stage, std::uint64_t{rows} * split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, 0, 1).size() * hpk * hd * 4);
+      gather(w, stage, std::uint64_t{rows} * split_range(static_cast<std::uint32_t>(c.n_head_kv), p.tp, 0, 1).size() * hpk * hd * 4,
+             holders(static_cast<std::uint32_t>(c.n_head_kv), 1));
       break;
     }
     case graph::OpKind::kRmsNorm:
@@ -272,7 +292,7 @@ Bound lower_bound(const graph::Graph& g, const ModelInput& m, const target::Targ
     int best_res = kVector;
     std::uint64_t transfer = 0;
     for (std::uint32_t t2 = 0; t2 < p.tp; ++t2) {
-      const Work w = x.op_work(op, stage, t2);
+      Work w = x.op_work(op, stage, t2);
       std::array<std::uint64_t, kRes> c = w.cycles;
       for (int r = 0; r < kRes; ++r) {
         per_chip[p.first_chip(stage) + t2][r] += c[r];
@@ -280,6 +300,13 @@ Bound lower_bound(const graph::Graph& g, const ModelInput& m, const target::Targ
       }
       c[kLoad] = c[kLoad] > w.preload_credit ? c[kLoad] - w.preload_credit : 0;
       c[kLink] = 0;
+      // The MoE router reads the normalised rows, not their quantised
+      // copy: it may follow the quantisation without waiting for its
+      // result, so the quantisation adds only its work to the chain.
+      if (op.kind == graph::OpKind::kQuantize && i + 1 < g.ops.size() &&
+          g.ops[i + 1].kind == graph::OpKind::kRouter) {
+        w.latency = 0;
+      }
       for (int r = 0; r < kRes; ++r) {
         if (c[r] + w.latency > best) { best = c[r] + w.latency; best_res = r; }
       }

@@ -52,6 +52,7 @@ compiler::Compiled compile_ok(const compiler::ModelInput& m, const std::string& 
 struct Case {
   std::string model, target;
   std::uint32_t chips, slots, ctx;
+  std::string kv = "";
 };
 
 class CompileCase : public ::testing::TestWithParam<Case> {};
@@ -64,6 +65,7 @@ TEST_P(CompileCase, ValidLegalAndAboveItsBound) {
   o.chips = k.chips;
   o.slots = k.slots;
   o.max_context = k.ctx;
+  o.kv = k.kv;
   const compiler::Compiled c = compile_ok(m, k.target, o);
   const program::Program& p = c.program;
   const std::vector<std::uint64_t> caps = capacities(t);
@@ -86,9 +88,13 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"tiny-dense", "tiny", 0, 1, 128}, Case{"tiny-dense", "tiny", 0, 2, 128},
                       Case{"tiny-moe", "tiny", 0, 2, 128}, Case{"tiny-dense", "cpu-host", 0, 2, 256},
                       Case{"tiny-moe", "cpu-host", 0, 1, 256}, Case{"tiny-dense", "tsp-v1", 0, 4, 256},
-                      Case{"tiny-moe", "hmp-217", 0, 2, 128}),
+                      Case{"tiny-moe", "hmp-217", 0, 2, 128},
+                      Case{"tiny-dense", "tiny", 0, 1, 128, "f16"},
+                      Case{"tiny-moe", "tiny", 0, 1, 128, "f16"}),
     [](const ::testing::TestParamInfo<Case>& i) {
-      std::string n = i.param.model + "_" + i.param.target + "_s" + std::to_string(i.param.slots);
+      std::string n = i.param.model + "_" + i.param.target + "_s" + std::to_string(i.param.slots) +
+                      (i.param.kv.empty() ? "" : "_" + i.param.kv) +
+                      (i.param.chips == 0 ? "" : "_c" + std::to_string(i.param.chips));
       for (char& ch : n) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
       return n;
     });

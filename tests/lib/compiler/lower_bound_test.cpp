@@ -64,12 +64,14 @@ TEST_F(Llama7bLayer, QkvIsWeightLoadingBeyondThePreloadPlusTheGather) {
   const std::uint64_t last = 12 * (8 * (64 + 64 * 80)) + 8 * (64 + 64 * 64);    //   530,944
   const std::uint64_t bytes = 2 * full + last;                                    // 3,185,664
   const std::uint64_t load = (bytes + 2559) / 2560;                               // 1245
-  const std::uint64_t preload = (2 * 20 * (64 + 64 * 80) + 2559) / 2560;          // 81
+  // The buffer's 2 blocks, and one more that may stream in while the
+  // slot it fills is still read (a load need only land after the reads).
+  const std::uint64_t preload = (3 * 20 * (64 + 64 * 80) + 2559) / 2560;          // 122
   const std::uint64_t matmul = load - preload + 20;  // + (20 + 24) - 24
   // Each chip's 3072 columns x 4 bytes to the other three, one link each:
   // 12288 / 16.7 = 735 cycles, after one hop of 216.
   EXPECT_EQ(op("blk.0.qkv"), matmul + 216 + 735);
-  EXPECT_EQ(op("blk.0.qkv"), 2135u);
+  EXPECT_EQ(op("blk.0.qkv"), 2094u);
 }
 
 TEST_F(Llama7bLayer, AttentionIsItsCacheLoadingPlusTheGather) {
@@ -79,11 +81,11 @@ TEST_F(Llama7bLayer, AttentionIsItsCacheLoadingPlusTheGather) {
   // Values: 128 dimensions, 32 per plane, K = 4096 positions (12 x 320 + 256).
   const std::uint64_t v_bytes = 8 * (12 * 2 * (64 + 64 * 80) + 2 * (64 + 64 * 64));  // 1,061,888
   const std::uint64_t load = (k_bytes + 2559) / 2560 + (v_bytes + 2559) / 2560;      // 423 + 415
-  const std::uint64_t preload = 81;
+  const std::uint64_t preload = 122;
   const std::uint64_t attention = load - preload + 20;
   // Outputs: 8 heads x 128 x 4 bytes = 4096 bytes: 245 cycles after 216.
   EXPECT_EQ(op("blk.0.attn"), attention + 216 + 245);
-  EXPECT_EQ(op("blk.0.attn"), 1238u);
+  EXPECT_EQ(op("blk.0.attn"), 1197u);
 }
 
 TEST_F(Llama7bLayer, TheStepBoundIsAtLeastEveryOpsBound) {
@@ -92,7 +94,7 @@ TEST_F(Llama7bLayer, TheStepBoundIsAtLeastEveryOpsBound) {
   for (const OpBound& o : per_op_) sum += o.cycles;
   EXPECT_GE(b.cycles(), b.critical_path);
   EXPECT_LE(b.critical_path, sum);
-  EXPECT_GT(b.critical_path, 32u * 2135u);  // 32 layers, each with a qkv at least
+  EXPECT_GT(b.critical_path, 32u * 2094u);  // 32 layers, each with a qkv at least
 }
 
 }  // namespace
