@@ -87,12 +87,13 @@ std::optional<Placement> plan(const ModelInput& m, const target::Target& t, cons
     }
   }
   // With no chip count, only the fewest chips compete; among them (and
-  // among all with a count given) the smallest lower bound wins.
+  // among all with a count given) the smallest estimate wins (the lower
+  // bound with every send round on the chain: see partition_estimate).
   std::uint64_t fewest = UINT64_MAX;
   for (const Candidate& c : all) fewest = std::min(fewest, c.chips);
   for (Candidate& c : all) {
     const bool compete = chips != 0 || c.chips == fewest;
-    c.key = compete ? lower_bound(*g, m, t, s, c.p).cycles() : UINT64_MAX;
+    c.key = compete ? partition_estimate(*g, m, t, s, c.p) : UINT64_MAX;
     if (chips == 0) std::swap(c.key, c.chips);  // order by chips first
   }
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
@@ -389,7 +390,17 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   std::mutex progress_mutex;
   std::size_t finished = 0;
   if (progress) progress("schedule", 0, n);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+  // A variant's scheduler state is several times its instructions; for
+  // large models (weight blocks in the millions) variants go one at a
+  // time so that peak memory stays one variant's.
+  std::uint64_t weight_bytes = 0;
+  for (const program::LayoutEntry& e : place.entries()) {
+    if (e.kind == program::DataKind::kWeights) weight_bytes += e.bytes;
+  }
+  const std::uint64_t blocks =
+      weight_bytes / std::max<std::uint64_t>(1, std::uint64_t{t.matrix.tile_n} * std::min(t.matrix.tile_k, s.group));
+  const std::size_t grain = blocks > 1'000'000 ? n : 1;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t vi = r.begin(); vi < r.end(); ++vi) {
       auto v = schedule_variant(specs[vi], m, t, s, p, place, prog.registers);
       if (v.ok()) {

@@ -53,6 +53,7 @@ struct BoundCtx {
   const target::Target& t;
   const Shapes& s;
   const Partition& p;
+  bool all_rounds = false;  // partition_estimate: every send round on the chain
 
   // Latency from the nearest pool allowing `use` to units of `kind`: where
   // the placement rule puts that kind of data.
@@ -152,6 +153,7 @@ struct BoundCtx {
         div_up(local, std::max(1u, std::min(t.topology.local_links, t.links.count))),
         div_up(remote, std::max(1u, t.topology.global_links)));
     w.cycles[kLink] += serial * rounds;
+    if (all_rounds) w.transfer += serial * (rounds - 1);
   }
   // Chips holding a piece of [0, n) split in multiples of `align`.
   std::uint32_t holders(std::uint32_t n, std::uint32_t align) const {
@@ -276,9 +278,27 @@ std::uint32_t stage_of(const Partition& p, const graph::Op& op, std::uint32_t la
 
 }  // namespace
 
+namespace {
+Bound bound_of(const BoundCtx& x, std::vector<OpBound>* per_op);
+}  // namespace
+
 Bound lower_bound(const graph::Graph& g, const ModelInput& m, const target::Target& t,
                   const Shapes& s, const Partition& p, std::vector<OpBound>* per_op) {
-  const BoundCtx x{g, m, t, s, p};
+  return bound_of(BoundCtx{g, m, t, s, p, false}, per_op);
+}
+
+std::uint64_t partition_estimate(const graph::Graph& g, const ModelInput& m,
+                                 const target::Target& t, const Shapes& s, const Partition& p) {
+  return bound_of(BoundCtx{g, m, t, s, p, true}, nullptr).cycles();
+}
+
+namespace {
+
+Bound bound_of(const BoundCtx& x, std::vector<OpBound>* per_op) {
+  const graph::Graph& g = x.g;
+  const ModelInput& m = x.m;
+  const target::Target& t = x.t;
+  const Partition& p = x.p;
   const auto layers = static_cast<std::uint32_t>(m.config.n_layer);
   std::vector<std::array<std::uint64_t, kRes>> per_chip(p.chips);
   std::array<std::uint64_t, kRes> total{};
@@ -341,5 +361,7 @@ Bound lower_bound(const graph::Graph& g, const ModelInput& m, const target::Targ
   }
   return b;
 }
+
+}  // namespace
 
 }  // namespace lpu::compiler

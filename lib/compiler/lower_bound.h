@@ -27,4 +27,10 @@ struct OpBound {
 Bound lower_bound(const graph::Graph& g, const ModelInput& m, const target::Target& t,
                   const Shapes& s, const Partition& p, std::vector<OpBound>* per_op = nullptr);
 
+/// Not a bound: the same sum with every gather's sends to all peers on the
+/// chain (as the scheduler emits them), which ranks partitions the way
+/// their schedules rank; the compiler chooses partitions by it.
+std::uint64_t partition_estimate(const graph::Graph& g, const ModelInput& m,
+                                 const target::Target& t, const Shapes& s, const Partition& p);
+
 }  // namespace lpu::compiler
