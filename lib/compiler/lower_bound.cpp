@@ -4,6 +4,7 @@
 #include <array>
 
 #include "lib/compiler/pieces.h"
+#include "lib/compiler/place.h"
 #include "lib/isa/timing.h"
 #include "lib/isa/tiled_layout.h"
 
@@ -55,16 +56,11 @@ struct BoundCtx {
   const Partition& p;
   bool all_rounds = false;  // partition_estimate: every send round on the chain
 
-  // Latency from the nearest pool allowing `use` to units of `kind`: where
-  // the placement rule puts that kind of data.
+  // Latency from the pool placement puts `use` data in first to units of
+  // `kind`.
   std::uint64_t lat(std::uint32_t use, target::UnitKind kind) const {
-    const int near = use == target::kUseActivations ? static_cast<int>(target::UnitKind::kVector)
-                                                     : static_cast<int>(target::UnitKind::kMatrix);
-    const target::Pool* best = nullptr;
-    for (const target::Pool& pl : t.pools) {
-      if ((pl.uses & use) && (best == nullptr || pl.latency[near] < best->latency[near])) best = &pl;
-    }
-    return best == nullptr ? 0 : best->latency[static_cast<int>(kind)];
+    const int i = nearest_pool(t, use);
+    return i < 0 ? 0 : t.pools[static_cast<std::size_t>(i)].latency[static_cast<int>(kind)];
   }
   Step vector_step(std::uint64_t dur) const {
     const std::uint64_t a = lat(target::kUseActivations, target::UnitKind::kVector);
@@ -107,15 +103,11 @@ struct BoundCtx {
     w.preload_credit = div_up(buffer_bytes(), load_rate());
     w.latency = std::max(w.latency, tail(matrix_step(1)));
   }
-  // The activations' pool (nearest the vector unit), whose banks stream a
-  // vector instruction's largest operand.
+  // The activations' pool, whose banks stream a vector instruction's
+  // largest operand.
   const target::Pool* act_pool() const {
-    const target::Pool* best = nullptr;
-    const int v = static_cast<int>(target::UnitKind::kVector);
-    for (const target::Pool& pl : t.pools) {
-      if ((pl.uses & target::kUseActivations) && (best == nullptr || pl.latency[v] < best->latency[v])) best = &pl;
-    }
-    return best;
+    const int i = nearest_pool(t, target::kUseActivations);
+    return i < 0 ? nullptr : &t.pools[static_cast<std::size_t>(i)];
   }
   void vector(Work& w, isa::Opcode op, std::array<std::uint32_t, 7> params,
               std::uint64_t in_bytes = 0, std::uint64_t out_bytes = 0) const {
@@ -271,9 +263,7 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
 }
 
 std::uint32_t stage_of(const Partition& p, const graph::Op& op, std::uint32_t layers) {
-  const std::uint32_t item = op.layer >= 0 ? static_cast<std::uint32_t>(op.layer) + 1
-                             : op.kind == graph::OpKind::kEmbed ? 0 : layers + 1;
-  return p.stage_of_item[item];
+  return p.stage_of_item[op_item(op, layers)];
 }
 
 }  // namespace

@@ -12,6 +12,14 @@
 
 namespace lpu::compiler {
 
+/// The partition item an op belongs to: 0 the token embedding, 1 + l
+/// layer l, n_layer + 1 the head (output norm and lm_head); rope_angles
+/// counts as the head's but runs on every layer stage.
+inline std::uint32_t op_item(const graph::Op& op, std::uint32_t layers) {
+  if (op.layer >= 0) return static_cast<std::uint32_t>(op.layer) + 1;
+  return op.kind == graph::OpKind::kEmbed ? 0 : layers + 1;
+}
+
 /// Rows of each source tensor of `op`, in concatenation order.
 std::vector<std::uint32_t> piece_rows(const graph::Op& op, const ModelConfig& c);
 

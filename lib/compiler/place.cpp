@@ -28,6 +28,11 @@ std::vector<std::uint32_t> pools_for(const target::Target& t, std::uint32_t use)
 
 }  // namespace
 
+int nearest_pool(const target::Target& t, std::uint32_t use) {
+  const std::vector<std::uint32_t> pools = pools_for(t, use);
+  return pools.empty() ? -1 : static_cast<int>(pools.front());
+}
+
 std::string weight_key(const std::string& tensor, std::uint32_t plane) {
   return "w:" + tensor + ":" + std::to_string(plane);
 }

@@ -81,6 +81,11 @@ inline std::uint16_t combine_register(std::uint32_t row, std::uint32_t rank, std
   return static_cast<std::uint16_t>(2 + max_rows * k * planes + row * k + rank);
 }
 
+/// The pool placement puts data of `use` in first: the one allowing it
+/// nearest the unit that reads it (vector for activations, matrix else),
+/// or -1.
+int nearest_pool(const target::Target& t, std::uint32_t use);
+
 /// Places the whole model for a partition: weights of every item on its
 /// stage's chips, KV of every layer for every slot, step buffers on every
 /// chip. Instruction text is placed after scheduling (place_text).

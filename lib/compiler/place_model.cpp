@@ -207,9 +207,9 @@ Result<Placement> place_model(const ModelInput& m, const target::Target& t, cons
       if (any_layer) LPU_TRY(place_kv(x, chip, t2, stage), "chip " + std::to_string(chip));
       for (std::size_t i = 0; i < g.ops.size(); ++i) {
         const graph::Op& op = g.ops[i];
-        const std::uint32_t item = op.layer >= 0 ? static_cast<std::uint32_t>(op.layer) + 1
-                                   : op.kind == graph::OpKind::kEmbed ? 0 : layers + 1;
-        if (op.kind == graph::OpKind::kRopeAngles || p.stage_of_item[item] != stage) continue;
+        if (op.kind == graph::OpKind::kRopeAngles || p.stage_of_item[op_item(op, layers)] != stage) {
+          continue;
+        }
         switch (op.kind) {
           case graph::OpKind::kEmbed:
             LPU_TRY(place_embedding(x, chip, t2), "token_embd");
