@@ -20,6 +20,7 @@
 #include "lib/compiler/lower_bound.h"
 #include "lib/compiler/partition.h"
 #include "lib/compiler/place.h"
+#include "lib/compiler/report.h"
 #include "lib/core/sha256.h"
 #include "lib/gguf/file.h"
 #include "lib/gguf/tensor_type.h"
@@ -49,18 +50,6 @@ std::vector<std::uint32_t> buckets(std::uint32_t max_ctx) {
   for (std::uint32_t b = 128; b < max_ctx; b *= 2) out.push_back(b);
   out.push_back(max_ctx);
   return out;
-}
-
-std::string human_bytes(std::uint64_t b) {
-  char buf[64];
-  if (b >= (1ull << 30)) {
-    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(b) / (1ull << 30));
-  } else if (b >= (1ull << 20)) {
-    std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / (1ull << 20));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024.0);
-  }
-  return buf;
 }
 
 // Partition and placement. Packs for the whole pools first; when
@@ -133,13 +122,13 @@ Status capacity_error(const ModelInput& m, const target::Target& t, const Shapes
   os << "model '" << m.config.name << "' does not fit "
      << (chips == 0 ? "any system" : std::to_string(chips) + " chip(s)") << " of target '"
      << t.name << "':\n"
-     << "  needs: weights " << human_bytes(weights) << " (int8 + scales, G = " << s.group
-     << "); KV cache " << human_bytes(kv_slot) << " per slot at the " << s.context
-     << "-token bucket (x " << s.slots << " slots = " << human_bytes(kv_slot * s.slots)
-     << "); activations " << human_bytes(activation_bytes(m, t, s))
+     << "  needs: weights " << byte_size(weights) << " (int8 + scales, G = " << s.group
+     << "); KV cache " << byte_size(kv_slot) << " per slot at the " << s.context
+     << "-token bucket (x " << s.slots << " slots = " << byte_size(kv_slot * s.slots)
+     << "); activations " << byte_size(activation_bytes(m, t, s))
      << " per chip; instructions in their own pool\n"
      << "  target offers per chip:";
-  for (const target::Pool& p : t.pools) os << " " << p.name << " " << human_bytes(p.capacity_bytes);
+  for (const target::Pool& p : t.pools) os << " " << p.name << " " << byte_size(p.capacity_bytes);
   os << "; at most " << t.topology.max_chips() << " chips\n";
   Partition least;
   if (plan(m, t, s, 0, least)) {

@@ -178,19 +178,4 @@ std::vector<Partition> partition_candidates(const ModelInput& m, const target::T
   return out;
 }
 
-Result<Partition> partition(const ModelInput& m, const target::Target& t, const Shapes& s,
-                            std::uint32_t chips, double fill) {
-  std::vector<Partition> c = partition_candidates(m, t, s, chips, fill);
-  if (c.empty()) {
-    return resource_exhausted("the model does not fit in " +
-                              (chips == 0 ? std::string("any system") : std::to_string(chips) + " chips") +
-                              " of target '" + t.name + "'");
-  }
-  // The least chips; with a chip count given, the widest stages.
-  if (chips != 0) return c.back();
-  return *std::min_element(c.begin(), c.end(), [](const Partition& a, const Partition& b) {
-    return a.chips_used < b.chips_used;
-  });
-}
-
 }  // namespace lpu::compiler

@@ -105,17 +105,10 @@ struct Partition {
 };
 
 /// Every feasible (tp, stages) with at most `chips` chips used (any
-/// number when chips == 0), tp ascending.
+/// number when chips == 0), tp ascending; `fill` is the share of each
+/// pool the packing may plan for (placement loses some to alignment and
+/// to keeping planes' weights apart, and is retried with less).
 std::vector<Partition> partition_candidates(const ModelInput& m, const target::Target& t,
                                             const Shapes& s, std::uint32_t chips, double fill);
-
-/// Chooses tp and the stages. With options.chips == 0 the least chips
-/// that fit; otherwise the widest stages that fit in options.chips. A
-/// model that fits nowhere gets resource_exhausted with the sizes.
-/// `fill` is the share of each pool the packing may plan for (placement
-/// loses some to alignment and to keeping planes' weights apart; the
-/// compiler retries with less when placement does not fit).
-Result<Partition> partition(const ModelInput& m, const target::Target& t, const Shapes& s,
-                            std::uint32_t chips, double fill = 1.0);
 
 }  // namespace lpu::compiler

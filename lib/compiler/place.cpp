@@ -133,14 +133,6 @@ int Placement::find(std::uint32_t chip, const std::string& key) const {
   return it == index_[chip].end() ? -1 : it->second;
 }
 
-std::uint64_t Placement::used(std::uint32_t chip, std::uint32_t pool) const {
-  std::uint64_t b = 0;
-  for (const program::LayoutEntry& e : entries_) {
-    if (e.chip == chip && e.pool == pool) b += e.bytes;
-  }
-  return b;
-}
-
 Status place_text(Placement& placement, const target::Target& t,
                   const std::vector<std::uint64_t>& instructions_per_chip) {
   for (std::uint32_t c = 0; c < instructions_per_chip.size(); ++c) {

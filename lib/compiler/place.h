@@ -49,8 +49,6 @@ class Placement {
     return it == values_[chip].end() ? 0 : it->second;
   }
 
-  /// Bytes placed per (chip, pool).
-  std::uint64_t used(std::uint32_t chip, std::uint32_t pool) const;
 
  private:
   struct PoolState {

@@ -15,11 +15,8 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-std::string mib(std::uint64_t b) {
-  if (b == 0) return "-";
-  if (b < (1u << 20)) return fmt("%.1f KiB", static_cast<double>(b) / 1024);
-  return fmt("%.2f MiB", static_cast<double>(b) / (1 << 20));
-}
+// A table cell: blank for nothing.
+std::string mib(std::uint64_t b) { return b == 0 ? "-" : byte_size(b); }
 
 double us(std::uint64_t cycles, double clock) { return static_cast<double>(cycles) / clock * 1e6; }
 
@@ -85,6 +82,13 @@ std::map<int, LayerFigures> per_layer(const Compiled& c, std::size_t v) {
 }
 
 }  // namespace
+
+std::string byte_size(std::uint64_t b) {
+  if (b < 1024) return std::to_string(b) + " B";
+  if (b < (1ull << 20)) return fmt("%.1f KiB", static_cast<double>(b) / 1024);
+  if (b < (1ull << 30)) return fmt("%.2f MiB", static_cast<double>(b) / (1 << 20));
+  return fmt("%.2f GiB", static_cast<double>(b) / (1ull << 30));
+}
 
 std::size_t headline_variant(const Compiled& c) {
   std::size_t best = 0;

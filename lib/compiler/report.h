@@ -17,6 +17,10 @@ std::string explain_text(const Compiled& c, const target::Target& t);
 /// The JSON report (top level: the decode step at the largest bucket).
 std::string report_json(const Compiled& c, const target::Target& t);
 
+/// "512 B", "28.0 KiB", "1.50 MiB", "44.17 GiB": how the compiler's
+/// messages and reports write sizes.
+std::string byte_size(std::uint64_t bytes);
+
 /// The decode variant at the largest context bucket (the headline one).
 std::size_t headline_variant(const Compiled& c);
 

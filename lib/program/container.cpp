@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lib/core/physical_memory.h"
+#include "lib/program/byte_io.h"
 
 namespace lpu::program {
 namespace {
@@ -15,12 +16,6 @@ namespace {
 constexpr std::uint8_t kMagic[8] = {'L', 'P', 'U', 'P', 'R', 'G', 'Z', 0};
 constexpr std::size_t kHeaderBytes = 16;
 constexpr int kLevel = 3;
-
-std::uint64_t load_u64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 Status error(std::string_view source, std::size_t at, std::string_view field, const std::string& what) {
   char off[32];
@@ -38,7 +33,7 @@ std::vector<std::uint8_t> compress_program(std::span<const std::uint8_t> seriali
   std::vector<std::uint8_t> out(kHeaderBytes);
   std::memcpy(out.data(), kMagic, sizeof(kMagic));
   const std::uint64_t n = serialized.size();
-  for (int i = 0; i < 8; ++i) out[8 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  internal::store_le(out.data() + 8, n);
   // Streamed in fixed chunks, so memory stays at the output's size rather
   // than the input's bound; the same input gives the same bytes.
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
@@ -78,7 +73,7 @@ Result<std::vector<std::uint8_t>> uncompress_program(std::span<const std::uint8_
   if (bytes.size() < kHeaderBytes || !is_compressed_program(bytes)) {
     return error(source, 0, "header", "not a compressed Program (expected \"LPUPRGZ\\0\" and 16 bytes)");
   }
-  const std::uint64_t size = load_u64(bytes.data() + 8);
+  const std::uint64_t size = internal::load_le<std::uint64_t>(bytes.data() + 8);
   const std::span<const std::uint8_t> frame = bytes.subspan(kHeaderBytes);
   const unsigned long long content = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
