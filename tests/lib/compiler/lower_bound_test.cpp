@@ -99,3 +99,34 @@ TEST_F(Llama7bLayer, TheStepBoundIsAtLeastEveryOpsBound) {
 
 }  // namespace
 }  // namespace lpu::compiler
+
+namespace lpu::compiler {
+namespace {
+
+// The whole of layer 0, op by op, worked out the same way:
+//   attn_norm 15; attn_norm.q 15 (16,384 B in at 2,560 B/cycle -> 7, + 8);
+//   qkv 2,094; rope 18 (6 x 64 heads x 128 = 49,152 ops -> 10, + 8);
+//   kv_append 24 (16 appends of 512 ops, 1 cycle each, + 8); attn 1,197;
+//   attn.q 15;
+//   attn_output 774: 1,024 columns per chip, one 256-column tile per plane,
+//     12 x 16 x 5,184 + 16 x 4,160 = 1,061,888 B -> 415, - 122 + 20 = 313,
+//     + 216 + 4,096 B / 16.7 -> 245;
+//   attn_residual 15; ffn_norm 15; ffn_norm.q 15;
+//   ffn_gate_up 3,662: 22,016 columns, 5,504 per chip, 1,376 per plane
+//     (4 x 320 + 96): 4 x 1,327,360 + 12 x 6 x 5,184 + 6 x 4,160 =
+//     5,707,648 B -> 2,230, - 122 + 20 = 2,128, + 216 + 22,016 B / 16.7 ->
+//     1,318;
+//   ffn_silu 43 (88,064 B in -> 35, + 8); ffn_silu.q 26 (44,032 B -> 18, + 8);
+//   ffn_down 1,474: K = 11,008 in 34 x 320 + 128: 34 x 82,944 + 16 x 2,112 =
+//     2,853,888 B -> 1,115, - 122 + 20 = 1,013, + 461;
+//   ffn_residual 15.
+TEST_F(Llama7bLayer, OneWholeLayerEqualsTheHandSum) {
+  std::uint64_t layer = 0;
+  for (std::size_t i = 0; i < g_.ops.size(); ++i) {
+    if (g_.ops[i].layer == 0) layer += per_op_[i].cycles;
+  }
+  EXPECT_EQ(layer, 9417u);
+}
+
+}  // namespace
+}  // namespace lpu::compiler
