@@ -158,6 +158,7 @@ std::uint64_t Scheduler::add(std::uint32_t chip, isa::Instruction in,
     overflow_ = true;
     return start;
   }
+  in.seq = static_cast<std::uint32_t>(count_);  // arrival order is program order
   account(chip, in, land);
   streams_[chip].push_back(in);
   return start;

@@ -131,6 +131,8 @@ std::string to_text(const Instruction& in, const std::string* pool_names, std::s
   s += std::to_string(in.issue_cycle);
   s += " +";
   s += std::to_string(in.duration);
+  s += " #";
+  s += std::to_string(in.seq);
   s += ' ';
   s += unit_text(in.unit);
   s += '.';

@@ -3,8 +3,8 @@
 // unit's work for a known number of cycles (docs/isa.md gives the exact
 // semantics of every opcode; lib/isa/timing.h the duration of each).
 //
-// An instruction names its unit, its issue cycle, its duration, the graph
-// op it belongs to, up to three source operands and one destination as
+// An instruction names its unit, its issue cycle, its duration, its place
+// in program order, the graph op it belongs to, up to three source operands and one destination as
 // (pool, offset, bytes), and a few opcode-specific integer parameters.
 // Addresses can be indexed: an operand with a register r != 0 adds
 // value(r) * stride(r) to its offset, where the Program's register table
@@ -153,16 +153,23 @@ struct Instruction {
   std::uint32_t op_id = 0;
   std::uint64_t issue_cycle = 0;
   std::uint32_t duration = 0;
+  /// Program order: the instruction's place in the variant's one
+  /// sequential order over all chips (0, 1, ...). Executing instructions
+  /// one at a time in this order defines every result; the schedule is
+  /// legal when the timed execution reads and writes as that order does
+  /// (docs/isa.md, "Program order").
+  std::uint32_t seq = 0;
   /// Opcode-specific parameters (docs/isa.md); unused ones are 0.
   std::array<std::uint32_t, 7> p{};
+  std::uint32_t reserved = 0;
   std::array<Operand, 3> src{};
   Operand dst{};
 
   std::uint64_t end_cycle() const { return issue_cycle + duration; }
 };
-static_assert(sizeof(Instruction) == 112);
+static_assert(sizeof(Instruction) == 120);
 
-/// One line of text: "@1234 +40 mxm.0 matmul op=17 src=(L2_weights+0x100:102400) ...".
+/// One line of text: "@1234 +40 #17 mxm.0 matmul op=17 src=(L2_weights+0x100:102400) ...".
 std::string to_text(const Instruction& in, const std::string* pool_names, std::size_t pools);
 
 }  // namespace lpu::isa

@@ -39,7 +39,9 @@ void put_instruction(ByteWriter& w, const isa::Instruction& in) {
   w.put(in.op_id);
   w.put(in.issue_cycle);
   w.put(in.duration);
+  w.put(in.seq);
   for (std::uint32_t v : in.p) w.put(v);
+  w.put(in.reserved);
   for (const isa::Operand& o : in.src) put_operand(w, o);
   put_operand(w, in.dst);
 }

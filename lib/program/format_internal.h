@@ -55,7 +55,7 @@ inline constexpr std::uint64_t kMinStreamBytes = 4;
 // widths and offsets of isa::Instruction, written field by field in little
 // endian (the asserts keep the two in step: a change to the struct is a
 // format change, and needs a new major version).
-inline constexpr std::size_t kInstructionBytes = 112;
+inline constexpr std::size_t kInstructionBytes = 120;
 inline constexpr std::size_t kInOp = 0;
 inline constexpr std::size_t kInUnit = 1;
 inline constexpr std::size_t kInUnitIndex = 2;
@@ -63,9 +63,11 @@ inline constexpr std::size_t kInFlags = 3;
 inline constexpr std::size_t kInOpId = 4;
 inline constexpr std::size_t kInIssue = 8;
 inline constexpr std::size_t kInDuration = 16;
-inline constexpr std::size_t kInParams = 20;  // p[0..7), u32 each
+inline constexpr std::size_t kInSeq = 20;
+inline constexpr std::size_t kInParams = 24;  // p[0..7), u32 each
 inline constexpr std::size_t kParamCount = 7;
-inline constexpr std::size_t kInOperands = 48;  // src0, src1, src2, dst
+inline constexpr std::size_t kInReserved = 52;
+inline constexpr std::size_t kInOperands = 56;  // src0, src1, src2, dst
 inline constexpr std::size_t kOperandBytes = 16;
 inline constexpr std::size_t kOpPool = 0;
 inline constexpr std::size_t kOpReserved = 1;
@@ -76,7 +78,9 @@ static_assert(sizeof(isa::Instruction) == kInstructionBytes);
 static_assert(offsetof(isa::Instruction, op_id) == kInOpId);
 static_assert(offsetof(isa::Instruction, issue_cycle) == kInIssue);
 static_assert(offsetof(isa::Instruction, duration) == kInDuration);
+static_assert(offsetof(isa::Instruction, seq) == kInSeq);
 static_assert(offsetof(isa::Instruction, p) == kInParams);
+static_assert(offsetof(isa::Instruction, reserved) == kInReserved);
 static_assert(sizeof(isa::Instruction::p) == 4 * kParamCount);
 static_assert(offsetof(isa::Instruction, src) == kInOperands);
 static_assert(offsetof(isa::Instruction, dst) == kInOperands + 3 * kOperandBytes);

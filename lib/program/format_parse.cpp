@@ -242,6 +242,10 @@ Status PayloadParser::instruction(const std::uint8_t* rec, std::uint64_t at, con
   in.op_id = load_le<std::uint32_t>(rec + kInOpId);
   in.issue_cycle = load_le<std::uint64_t>(rec + kInIssue);
   in.duration = load_le<std::uint32_t>(rec + kInDuration);
+  in.seq = load_le<std::uint32_t>(rec + kInSeq);
+  if (const auto r = load_le<std::uint32_t>(rec + kInReserved); r != 0) {
+    return fail(kInReserved, "reserved", std::to_string(r) + " (expected 0: reserved)");
+  }
   for (std::size_t k = 0; k < kParamCount; ++k) {
     in.p[k] = load_le<std::uint32_t>(rec + kInParams + 4 * k);
   }

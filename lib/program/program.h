@@ -17,7 +17,7 @@
 namespace lpu::program {
 
 /// Format version: a reader accepts the same major and any minor <= its own.
-inline constexpr std::uint16_t kFormatMajor = 1;
+inline constexpr std::uint16_t kFormatMajor = 2;
 inline constexpr std::uint16_t kFormatMinor = 0;
 
 /// How a layout entry's bytes are built from the model when a backend loads.

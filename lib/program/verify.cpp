@@ -267,6 +267,10 @@ Status Validator::variant(std::size_t v) const {
     return fail(name, std::to_string(var.streams.size()) + " streams (expected " +
                           std::to_string(p_.meta.chips) + ", one per chip)");
   }
+  std::size_t total = 0;
+  for (const auto& stream : var.streams) total += stream.size();
+  // Program order must number the variant's instructions 0 .. total - 1.
+  std::vector<bool> numbered(total, false);
   for (std::uint32_t c = 0; c < var.streams.size(); ++c) {
     const std::vector<Instruction>& stream = var.streams[c];
     for (std::size_t i = 0; i < stream.size(); ++i) {
@@ -292,6 +296,14 @@ Status Validator::variant(std::size_t v) const {
                                  ", the static latency)");
       }
       if (Status s = instruction(c, in); !s.ok()) return fail(where(), s.message());
+      if (in.seq >= total || numbered[in.seq]) {
+        return fail(where(), "seq " + std::to_string(in.seq) +
+                                 (in.seq >= total ? " (expected < " + std::to_string(total) +
+                                                        ", the variant's instructions)"
+                                                  : " (expected unique: program order numbers "
+                                                    "each instruction once)"));
+      }
+      numbered[in.seq] = true;
     }
   }
   return {};

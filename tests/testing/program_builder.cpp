@@ -236,4 +236,15 @@ void poke_u64(std::vector<std::uint8_t>& bytes, std::size_t at, std::uint64_t v)
   for (std::size_t i = 0; i < 8; ++i) bytes.at(at + i) = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
+program::Program ProgramBuilder::build() const {
+  program::Program p = p_;
+  for (program::Variant& v : p.variants) {
+    std::uint32_t seq = 0;
+    for (auto& stream : v.streams) {
+      for (isa::Instruction& in : stream) in.seq = seq++;
+    }
+  }
+  return p;
+}
+
 }  // namespace lpu::testing

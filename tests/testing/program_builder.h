@@ -38,7 +38,9 @@ class ProgramBuilder {
   /// the existing instructions (a larger file for truncation tests).
   ProgramBuilder& with_filler(std::uint32_t n);
 
-  program::Program build() const { return p_; }
+  /// The Program, its instructions numbered in program order chip by chip
+  /// in stream order (chip 0's stream, then chip 1's, ...).
+  program::Program build() const;
 
   /// The default pools' capacities, indexed like pool_names.
   static std::vector<std::uint64_t> capacities();

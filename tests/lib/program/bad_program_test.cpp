@@ -51,7 +51,7 @@ Map map(const std::vector<std::uint8_t>& b) {
   // tag, count, name length, "decode.ctx16", 36 bytes of fields, stream count.
   m.stream_count[0] = m.vars + 4 + 4 + 4 + 12 + 36 + 4;
   m.records[0] = align8(m.stream_count[0] + 4);
-  m.stream_count[1] = m.records[0] + 7 * 112;
+  m.stream_count[1] = m.records[0] + 7 * 120;
   m.records[1] = align8(m.stream_count[1] + 4);
   return m;
 }
@@ -126,9 +126,9 @@ TEST(BadProgram, BadMagic) {
 
 TEST(BadProgram, NewerMajorVersion) {
   auto b = valid();
-  poke_u16(b, 8, 2);
+  poke_u16(b, 8, 3);
   expect_error(b, StatusCode::kUnimplemented, 8, "version",
-               {"format 2.0", "this reader reads format 1.0"});
+               {"format 3.0", "this reader reads format 2.0"});
   poke_u16(b, 8, 0);
   expect_error(b, StatusCode::kUnimplemented, 8, "version", {"format 0.0"});
 }
@@ -137,7 +137,7 @@ TEST(BadProgram, NewerMinorVersion) {
   auto b = valid();
   poke_u16(b, 10, kFormatMinor + 1);
   expect_error(b, StatusCode::kUnimplemented, 10, "version",
-               {"format 1." + std::to_string(kFormatMinor + 1), "reads format 1.0"});
+               {"format 2." + std::to_string(kFormatMinor + 1), "reads format 2.0"});
 }
 
 TEST(BadProgram, NonzeroFlags) {
@@ -206,10 +206,10 @@ TEST(BadProgram, TruncatedInsideAFixedField) {
 TEST(BadProgram, TruncatedInsideTheInstructionRecords) {
   auto b = valid();
   const Map m = map(b);
-  b.resize(m.records[1] + 2 * 112 + 50);  // mid-way through chip 1's third record
+  b.resize(m.records[1] + 2 * 120 + 50);  // mid-way through chip 1's third record
   reseal_program(b);
   expect_error(b, StatusCode::kDataLoss, m.stream_count[1], "variants[0].streams[1].count",
-               {"6 (expected <= 2: each takes 112 of the 274 bytes left)"});
+               {"6 (expected <= 2: each takes 120 of the 290 bytes left)"});
 }
 
 TEST(BadProgram, TruncationAtEveryByteIsAnError) {
@@ -241,7 +241,7 @@ TEST(BadProgram, HugeCounts) {
   expect_sealed_error(put([](const Map& m) { return m.stream_count[0] - 4; }, huge, 4),
                       "variants[0].streams.count", {n});
   expect_sealed_error(put([](const Map& m) { return m.stream_count[1]; }, huge, 4),
-                      "variants[0].streams[1].count", {n, "each takes 112 of"});
+                      "variants[0].streams[1].count", {n, "each takes 120 of"});
   // Large but not overflowing 64 bits either way: still refused before sizing anything.
   expect_sealed_error(put([](const Map& m) { return m.stream_count[0]; }, 1u << 31, 4),
                       "variants[0].streams[0].count", {"2147483648 (expected <= "});
@@ -257,7 +257,7 @@ TEST(BadProgram, StringLongerThanTheFormatAllows) {
 TEST(BadProgram, EnumsOutOfRange) {
   // chip 1's third instruction (the matmul)
   const auto instr = [](std::size_t field) {
-    return [field](const Map& m) { return m.records[1] + 2 * 112 + field; };
+    return [field](const Map& m) { return m.records[1] + 2 * 120 + field; };
   };
   const std::string ops = std::to_string(static_cast<int>(isa::Opcode::kOpcodeCount));
   expect_sealed_error(put(instr(0), 200, 1), "variants[0].streams[1][2].op",
@@ -280,10 +280,10 @@ TEST(BadProgram, ReservedFieldsMustBeZero) {
                       "registers[0].reserved", {"expected 0: reserved"});
   expect_sealed_error(put([](const Map& m) { return m.vars + 25; }, 1, 1), "variants[0].reserved0");
   expect_sealed_error(put([](const Map& m) { return m.vars + 26; }, 1, 2), "variants[0].reserved1");
-  // dst.reserved of chip 1's matmul: byte 1 of the operand at 96.
-  expect_sealed_error(put([](const Map& m) { return m.records[1] + 2 * 112 + 97; }, 3, 1),
+  // dst.reserved of chip 1's matmul: byte 1 of the operand at 104.
+  expect_sealed_error(put([](const Map& m) { return m.records[1] + 2 * 120 + 105; }, 3, 1),
                       "variants[0].streams[1][2].dst.reserved", {"3 (expected 0: reserved)"});
-  expect_sealed_error(put([](const Map& m) { return m.records[1] + 2 * 112 + 3; }, 0x80, 1),
+  expect_sealed_error(put([](const Map& m) { return m.records[1] + 2 * 120 + 3; }, 0x80, 1),
                       "variants[0].streams[1][2].flags", {"0x80 (expected only bits 0x"});
   // Stream 1's count is 8-aligned, so 4 padding bytes follow it.
   expect_sealed_error(put([](const Map& m) { return m.stream_count[1] + 5; }, 1, 1),

@@ -49,13 +49,13 @@ TEST(IsaText, OneLinePerInstruction) {
   in.dst = ProgramBuilder::operand(2, 0x2000, 4096, 3);
   in.p = {1, 0, 320, 320, 0, 0, 0};
   EXPECT_EQ(isa::to_text(in, pools, 3),
-            "@1234 +40 matrix.0 matmul op=17 flags=begin|end src0=mem+0x100:102400 src1=- "
+            "@1234 +40 #0 matrix.0 matmul op=17 flags=begin|end src0=mem+0x100:102400 src1=- "
             "dst=mem[r3]+0x2000:4096 p=1,0,320,320");
   in.src[2] = ProgramBuilder::operand(1, 0, 8);
   in.p[6] = 5;
   in.flags = 0;
   EXPECT_EQ(isa::to_text(in, pools, 3),
-            "@1234 +40 matrix.0 matmul op=17 src0=mem+0x100:102400 src1=- src2=kv+0x0:8 "
+            "@1234 +40 #0 matrix.0 matmul op=17 src0=mem+0x100:102400 src1=- src2=kv+0x0:8 "
             "dst=mem[r3]+0x2000:4096 p=1,0,320,320,0,0,5");
 }
 
@@ -68,7 +68,7 @@ TEST(IsaText, OutOfRangeValuesArePrintedNotTrusted) {
   in.flags = 0x81;
   in.src[0] = ProgramBuilder::operand(9, 16, 4);
   EXPECT_EQ(isa::to_text(in, pools, 1),
-            "@0 +0 unit#9.3 op#200 op=0 flags=begin|0x80 src0=pool#9+0x10:4 src1=- dst=- p=0");
+            "@0 +0 #0 unit#9.3 op#200 op=0 flags=begin|0x80 src0=pool#9+0x10:4 src1=- dst=- p=0");
   EXPECT_EQ(isa::to_text(in, nullptr, 0).find("src0=pool#9+0x10:4") != std::string::npos, true);
 }
 
@@ -79,7 +79,7 @@ bool has_line(const std::string& text, const std::string& line) {
 TEST(Disassemble, ShowsHeaderTablesAndEveryInstruction) {
   const Program p = ProgramBuilder().build();
   const std::string text = disassemble(p);
-  EXPECT_TRUE(has_line(text, "lpu program (format 1.0)")) << text;
+  EXPECT_TRUE(has_line(text, "lpu program (format 2.0)")) << text;
   EXPECT_TRUE(has_line(text, "model    tiny-llama  hash " + std::string(64, 'a'))) << text;
   EXPECT_TRUE(has_line(text, "target   test-2chip  hash " + std::string(64, 'b'))) << text;
   EXPECT_TRUE(has_line(text, "G 32  kv int8  slots 2  chips 2  clock 1000000000 Hz  rms_eps 1e-05"))
@@ -112,14 +112,14 @@ TEST(Disassemble, ShowsHeaderTablesAndEveryInstruction) {
   EXPECT_TRUE(has_line(text, "  chip 0 (7 instructions)")) << text;
   EXPECT_TRUE(has_line(text, "  chip 1 (6 instructions)")) << text;
   EXPECT_TRUE(has_line(text,
-                       "    @18 +20 matrix.0 matmul op=2 flags=begin|end|init|store "
+                       "    @18 +20 #3 matrix.0 matmul op=2 flags=begin|end|init|store "
                        "src0=act+0x0:512 src1=- dst=act+0x400:256 p=2,0,32,16,0,64,32"))
       << text;
   EXPECT_TRUE(has_line(text,
-                       "    @38 +12 vector.0 kv_append op=3 src0=act+0x400:256 src1=- "
+                       "    @38 +12 #4 vector.0 kv_append op=3 src0=act+0x400:256 src1=- "
                        "dst=kv[r1]+0x0:256 p=2,1,32"))
       << text;
-  EXPECT_TRUE(has_line(text, "    @60 +0 sync.0 barrier op=4 src0=- src1=- dst=- p=0")) << text;
+  EXPECT_TRUE(has_line(text, "    @60 +0 #6 sync.0 barrier op=4 src0=- src1=- dst=- p=0")) << text;
   // Layout comes before registers and ops, and those before the variants.
   EXPECT_LT(text.find("layout ("), text.find("registers ("));
   EXPECT_LT(text.find("ops ("), text.find("variant decode"));

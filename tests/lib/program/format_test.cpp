@@ -153,15 +153,16 @@ TEST(ProgramFormat, InstructionRecordsAreAlignedAndLittleEndian) {
   in.p[6] = 0xa1b2c3d4;
   const auto bytes = serialize(p);
   const std::uint8_t marker[] = {0xd4, 0xc3, 0xb2, 0xa1};
-  const std::size_t at = testing::find_bytes(bytes, marker) - (20 + 6 * 4);
+  const std::size_t at = testing::find_bytes(bytes, marker) - (24 + 6 * 4);
   EXPECT_EQ(at % 8, 0u);
   EXPECT_EQ(bytes[at], static_cast<std::uint8_t>(in.op));
   EXPECT_EQ(bytes[at + 1], static_cast<std::uint8_t>(in.unit));
   EXPECT_EQ(bytes[at + 8], in.issue_cycle & 0xff);
   EXPECT_EQ(bytes[at + 16], in.duration & 0xff);
-  EXPECT_EQ(bytes[at + 48], in.src[0].pool);
-  EXPECT_EQ(bytes[at + 96], in.dst.pool);
-  EXPECT_EQ(bytes[at + 96 + 8], in.dst.offset & 0xff);
+  EXPECT_EQ(bytes[at + 20], in.seq & 0xff);
+  EXPECT_EQ(bytes[at + 56], in.src[0].pool);
+  EXPECT_EQ(bytes[at + 104], in.dst.pool);
+  EXPECT_EQ(bytes[at + 104 + 8], in.dst.offset & 0xff);
 }
 
 TEST(ProgramFormat, WriteThenReadAFile) {
