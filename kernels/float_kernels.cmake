@@ -10,6 +10,7 @@ target_sources(lpu_kernels PRIVATE
   ${_lpu_float_dir}/rope/rope_cache.cpp
   ${_lpu_float_dir}/topk/router_topk.cpp
   ${_lpu_float_dir}/float/float_kernels.cpp
+  ${_lpu_float_dir}/float/dot_axpy.cpp
   ${_lpu_float_dir}/float/float_kernels_portable.cpp)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
   lpu_kernels_isa_sources(AVX2 ${_lpu_float_dir}/float/float_kernels_avx2.cpp)

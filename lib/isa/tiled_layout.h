@@ -35,6 +35,33 @@ std::uint64_t tile_block_bytes(std::uint32_t columns, std::uint32_t len);
 std::uint64_t tiled_matrix_bytes(std::uint32_t n, std::uint32_t k, std::uint32_t tile_n,
                                  std::uint32_t tile_k, std::uint32_t group);
 
+/// Where each weight and scale of a tiled matrix lives: the one
+/// computation of the tiled 16c4 addressing, used to pack weights, to lay
+/// out and append to the KV cache, and to read blocks back.
+class TiledAddress {
+ public:
+  TiledAddress(std::uint32_t n, std::uint32_t k, std::uint32_t tile_n, std::uint32_t tile_k,
+               std::uint32_t group);
+
+  const std::vector<Segment>& segments() const { return segments_; }
+  /// Index of the segment holding k index `kk` (< k).
+  std::uint32_t segment_of(std::uint32_t kk) const;
+  /// Byte offset of the block of column tile `tile`, segment `s`.
+  std::uint64_t block_offset(std::uint32_t tile, std::uint32_t s) const;
+  /// Byte offset of weight (column `col`, k index `kk`).
+  std::uint64_t value_offset(std::uint32_t col, std::uint32_t kk) const;
+  /// Byte offset of the fp32 scale of column `col` in the block holding `kk`.
+  std::uint64_t scale_offset(std::uint32_t col, std::uint32_t kk) const;
+  /// Total bytes (tiled_matrix_bytes).
+  std::uint64_t bytes() const;
+
+ private:
+  std::uint32_t n_, k_, tile_n_;
+  std::vector<Segment> segments_;
+  std::vector<std::uint64_t> full_prefix_;  // block offsets inside a full tile, plus its size
+  std::vector<std::uint64_t> last_prefix_;  // the same for the last tile
+};
+
 /// Bytes from one quantised row to the next, and of `rows` rows.
 std::uint64_t quantized_row_bytes(std::uint32_t k, std::uint32_t group);
 inline std::uint64_t quantized_rows_bytes(std::uint32_t rows, std::uint32_t k,

@@ -184,14 +184,19 @@ Timing instruction_timing(const target::Target& t, const Instruction& in, std::u
       out.read_latency = std::max(out.read_latency, p->latency[static_cast<int>(kind)]);
     }
   }
+  // A unit works on its operands as they arrive (read_latency after
+  // issue), so its result leaves read_latency + duration after issue; the
+  // write latency counts from the end of the duration: read latency + the
+  // unit's pipeline + the way to the destination.
   if (in.op == Opcode::kSend) {
     const std::uint32_t hops = hops_between(t.topology, chip, in.p[0]);
     const target::Pool* p = pool_of(t, in.dst);
-    out.write_latency = link_flight(t.links, hops) + (p ? p->latency[static_cast<int>(kind)] : 0);
+    out.write_latency = out.read_latency + link_flight(t.links, hops) +
+                        (p ? p->latency[static_cast<int>(kind)] : 0);
   } else if (const target::Pool* p = pool_of(t, in.dst)) {
-    out.write_latency = unit_pipeline(t, in.unit) + p->latency[static_cast<int>(kind)];
+    out.write_latency = out.read_latency + unit_pipeline(t, in.unit) + p->latency[static_cast<int>(kind)];
   } else {
-    out.write_latency = unit_pipeline(t, in.unit);
+    out.write_latency = out.read_latency + unit_pipeline(t, in.unit);
   }
   return out;
 }

@@ -1,0 +1,70 @@
+#include "runtime/sim/operand_ranges.h"
+
+namespace lpu::sim {
+
+RegisterTable::RegisterTable(const program::Program& p) {
+  for (const program::IndexRegister& r : p.registers) regs_[register_key(r.chip, r.reg)] = r;
+}
+
+const program::IndexRegister* RegisterTable::find(std::uint32_t chip, std::uint16_t reg) const {
+  const auto it = regs_.find(register_key(chip, reg));
+  return it == regs_.end() ? nullptr : &it->second;
+}
+
+std::uint64_t RegisterTable::reach(std::uint32_t chip, std::uint16_t reg) const {
+  if (reg == 0) return 0;
+  const program::IndexRegister* r = find(chip, reg);
+  return r == nullptr || r->count == 0 ? 0 : (std::uint64_t{r->count} - 1) * r->stride_bytes;
+}
+
+namespace {
+
+void rows(std::vector<MemRange>& out, std::uint32_t chip, const isa::Operand& o, std::uint64_t base,
+          std::uint64_t n, std::uint64_t row_bytes, std::uint64_t stride, bool write) {
+  for (std::uint64_t r = 0; r < n; ++r) {
+    out.push_back({chip, o.pool, base + r * stride, base + r * stride + row_bytes, write});
+  }
+}
+
+}  // namespace
+
+void memory_ranges(const isa::Instruction& in, std::uint32_t chip, const RegisterTable& regs,
+                   std::vector<MemRange>& out) {
+  using isa::Opcode;
+  const auto& p = in.p;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const isa::Operand& o = in.src[i];
+    if (!o.present()) continue;
+    if (in.op == Opcode::kSend && i == 0) {
+      rows(out, chip, o, o.offset, p[1], p[2], p[3], false);
+      continue;
+    }
+    out.push_back({chip, o.pool, o.offset, o.end() + regs.reach(chip, o.index_reg), false});
+  }
+  const isa::Operand& d = in.dst;
+  if (!d.present()) return;
+  switch (in.op) {
+    case Opcode::kSend:
+      rows(out, p[0], d, d.offset, p[1], p[2], p[4], true);
+      return;
+    case Opcode::kMatmul:
+      if (in.flags & isa::kStore) rows(out, chip, d, d.offset, p[0], 4ull * p[3], 4ull * p[6], true);
+      return;
+    case Opcode::kEmbed:
+      rows(out, chip, d, d.offset + 4ull * p[4], p[0], 4ull * p[1], 4ull * p[5], true);
+      return;
+    default:
+      out.push_back({chip, d.pool, d.offset, d.end() + regs.reach(chip, d.index_reg), true});
+  }
+}
+
+RegisterRuns select_experts_registers(const isa::Instruction& in) {
+  RegisterRuns r;
+  r.expert_first = in.p[0];
+  r.expert_count = in.p[1];
+  r.combine_first = in.p[4];
+  r.combine_count = in.p[5];
+  return r;
+}
+
+}  // namespace lpu::sim

@@ -1,0 +1,52 @@
+#pragma once
+// Which bytes an instruction reads and writes, exactly: strided operands
+// (a matrix pass's output rows, a send's rows, the embedding's rows) as one
+// range per row; an indexed operand over every address its register can
+// give (offset .. offset + (count - 1) x stride + bytes), so the checks
+// hold whatever value the register takes at run time.
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/isa/isa.h"
+#include "lib/program/program.h"
+
+namespace lpu::sim {
+
+struct MemRange {
+  std::uint32_t chip = 0;
+  std::uint8_t pool = 0;
+  std::uint64_t lo = 0;
+  std::uint64_t hi = 0;
+  bool write = false;
+};
+
+/// The Program's index registers: (chip, reg) -> stride and count.
+class RegisterTable {
+ public:
+  explicit RegisterTable(const program::Program& p);
+  const program::IndexRegister* find(std::uint32_t chip, std::uint16_t reg) const;
+  /// Bytes past an operand's offset its register can move it.
+  std::uint64_t reach(std::uint32_t chip, std::uint16_t reg) const;
+
+ private:
+  std::unordered_map<std::uint64_t, program::IndexRegister> regs_;
+};
+
+inline std::uint64_t register_key(std::uint32_t chip, std::uint16_t reg) {
+  return (std::uint64_t{chip} << 16) | reg;
+}
+
+/// Appends the ranges `in` (on `chip`) reads and writes.
+void memory_ranges(const isa::Instruction& in, std::uint32_t chip, const RegisterTable& regs,
+                   std::vector<MemRange>& out);
+
+/// The registers `select_experts` sets: (first, count) of its two runs.
+struct RegisterRuns {
+  std::uint32_t expert_first = 0, expert_count = 0;
+  std::uint32_t combine_first = 0, combine_count = 0;
+};
+RegisterRuns select_experts_registers(const isa::Instruction& in);
+
+}  // namespace lpu::sim
