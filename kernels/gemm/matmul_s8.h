@@ -16,6 +16,7 @@
 
 #include "kernels/dispatch/int8_kernels.h"
 #include "kernels/dispatch/thread_pool.h"
+#include "kernels/gemm/matmul_views.h"
 #include "kernels/pack/packed_weights.h"
 #include "kernels/quantize/quantized_rows.h"
 
@@ -34,6 +35,9 @@ struct MatmulOptions {
 /// equal the weights'; y must hold x.rows() rows of y_stride floats (only
 /// the first w.n() of each row are written).
 void matmul_s8(const PackedWeights& w, const QuantizedRows& x, float* y,
+               const MatmulOptions& options = {});
+/// The same on views (the bytes live elsewhere, e.g. in an SRAM image).
+void matmul_s8(const PackedView& w, const QuantizedView& x, float* y,
                const MatmulOptions& options = {});
 
 }  // namespace lpu::kernels

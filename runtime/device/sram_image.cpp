@@ -136,13 +136,29 @@ PoolImage::PoolImage(std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges
   std::vector<std::pair<std::uint64_t, std::uint64_t>> merged;
   for (const auto& r : ranges) {
     if (r.first >= r.second) continue;
-    if (!merged.empty() && r.first <= merged.back().second + kJoin) {
+    if (!merged.empty() && r.first / 64 * 64 <= merged.back().second + kJoin) {
       merged.back().second = std::max(merged.back().second, r.second);
     } else {
       merged.push_back(r);
     }
   }
-  for (const auto& [lo, hi] : merged) windows_.push_back({lo, std::vector<std::uint8_t>(hi - lo, 0)});
+  for (const auto& [lo, hi] : merged) {
+    const std::uint64_t base = lo / 64 * 64;
+    windows_.push_back({base, kernels::AlignedBuffer(hi - base)});
+  }
+}
+
+PoolImage::PoolImage(const PoolImage& other) { *this = other; }
+
+PoolImage& PoolImage::operator=(const PoolImage& other) {
+  if (this == &other) return *this;
+  windows_.clear();
+  for (const Window& w : other.windows_) {
+    Window copy{w.base, kernels::AlignedBuffer(w.bytes.size())};
+    if (w.bytes.size() != 0) std::memcpy(copy.bytes.data(), w.bytes.data(), w.bytes.size());
+    windows_.push_back(std::move(copy));
+  }
+  return *this;
 }
 
 std::uint8_t* PoolImage::at(std::uint64_t offset, std::uint64_t n) {

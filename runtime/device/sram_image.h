@@ -9,6 +9,7 @@
 
 #include "include/lpu/model.h"
 #include "include/lpu/status.h"
+#include "kernels/pack/aligned_buffer.h"
 #include "lib/program/program.h"
 
 namespace lpu::runtime {
@@ -21,6 +22,10 @@ class PoolImage {
  public:
   /// Windows from [lo, hi) ranges (merged where they overlap or nearly touch).
   explicit PoolImage(std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges = {});
+  PoolImage(const PoolImage& other);
+  PoolImage& operator=(const PoolImage& other);
+  PoolImage(PoolImage&&) noexcept = default;
+  PoolImage& operator=(PoolImage&&) noexcept = default;
 
   /// [offset, offset + n) inside one window, or null.
   std::uint8_t* at(std::uint64_t offset, std::uint64_t n);
@@ -31,9 +36,12 @@ class PoolImage {
   std::uint64_t size_bytes() const;
 
  private:
+  // A window starts at a multiple of 64 and its memory is 64-byte
+  // aligned, so a pool offset and its address agree modulo 64 (the SIMD
+  // kernels load 64-byte-aligned vectors of the weight blocks).
   struct Window {
     std::uint64_t base = 0;
-    std::vector<std::uint8_t> bytes;
+    kernels::AlignedBuffer bytes;
   };
   std::vector<Window> windows_;  // ascending base
 };

@@ -47,6 +47,9 @@ void expect_decode_matches_int8(const std::string& preset, const std::string& ta
     const std::vector<float> got = testing::sim_decode(
         *run, {a[static_cast<std::size_t>(s)], b[static_cast<std::size_t>(s)]}, {s, s}, &simulated, &static_latency);
     ASSERT_TRUE(same_bits(got, *expected)) << "step " << s;
+    const std::vector<float> on_cpu = testing::cpu_decode(
+        *run, {a[static_cast<std::size_t>(s)], b[static_cast<std::size_t>(s)]}, {s, s});
+    ASSERT_TRUE(same_bits(on_cpu, *expected)) << "CPU backend, step " << s;
     ASSERT_EQ(simulated, static_latency) << "step " << s;
   }
 }

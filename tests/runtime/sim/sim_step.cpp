@@ -35,7 +35,17 @@ std::unique_ptr<SimRun> load_sim(const Model& model, const std::string& target_n
   auto img = runtime::build_sram_images(run->compiled.program, model);
   EXPECT_TRUE(img.ok()) << img.status().to_string();
   if (!img.ok()) return nullptr;
-  run->sim->set_images(std::move(*img));
+  run->sim->set_images(*img);
+  cpu::CpuModel cm;
+  cm.config = model.config();
+  if (const gguf::TensorInfo* f = model::model_file(model).find_tensor("rope_freqs.weight")) {
+    cm.rope_freqs = *gguf::dequantize_tensor(model::model_file(model), *f);
+  }
+  auto cb = cpu::CpuBackend::create(run->compiled.program, run->target, std::move(cm), 2);
+  EXPECT_TRUE(cb.ok()) << cb.status().to_string();
+  if (!cb.ok()) return nullptr;
+  run->cpu = std::move(*cb);
+  run->cpu->set_images(std::move(*img));
   auto io = runtime::step_io(run->compiled.program, static_cast<std::uint32_t>(model.config().n_vocab));
   EXPECT_TRUE(io.ok()) << io.status().to_string();
   if (!io.ok()) return nullptr;
@@ -45,14 +55,55 @@ std::unique_ptr<SimRun> load_sim(const Model& model, const std::string& target_n
 
 namespace {
 
-void write_rows(SimRun& run, const std::vector<runtime::Region>& where, const std::vector<std::int32_t>& v) {
+void write_rows(std::vector<runtime::ChipImage>& img, const std::vector<runtime::Region>& where,
+                const std::vector<std::int32_t>& v) {
   for (const runtime::Region& r : where) {
-    std::uint8_t* at = run.sim->images()[r.chip].pools[r.pool].at(r.offset, r.bytes);
+    std::uint8_t* at = img[r.chip].pools[r.pool].at(r.offset, r.bytes);
     std::memcpy(at, v.data(), std::min<std::size_t>(r.bytes, 4 * v.size()));
   }
 }
 
+void write_rows(SimRun& run, const std::vector<runtime::Region>& where, const std::vector<std::int32_t>& v) {
+  write_rows(run.sim->images(), where, v);
+}
+
+const program::Variant* decode_variant(const program::Program& p, const std::vector<int>& positions) {
+  int top = 0;
+  for (int pos : positions) top = std::max(top, pos + 1);
+  const program::Variant* chosen = nullptr;
+  for (const program::Variant& v : p.variants) {
+    if (v.kind != program::VariantKind::kDecode || v.context < static_cast<std::uint32_t>(top)) continue;
+    if (chosen == nullptr || v.context < chosen->context) chosen = &v;
+  }
+  return chosen;
+}
+
+std::vector<float> read_logits(std::vector<runtime::ChipImage>& img, const runtime::StepIo& io, std::size_t rows) {
+  const std::uint32_t nv = io.n_vocab;
+  std::vector<float> out(rows * nv);
+  for (const runtime::LogitColumns& l : io.logits) {
+    const std::uint8_t* base = img[l.buffer.chip].pools[l.buffer.pool].at(l.buffer.offset, l.buffer.bytes);
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::memcpy(out.data() + r * nv + l.n0, base + (r * nv + l.n0) * 4, 4ull * (l.n1 - l.n0));
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<float> cpu_decode(SimRun& run, const std::vector<TokenId>& tokens,
+                              const std::vector<int>& positions) {
+  const program::Variant* v = decode_variant(run.compiled.program, positions);
+  EXPECT_NE(v, nullptr);
+  if (v == nullptr) return {};
+  write_rows(run.cpu->images(), run.io.tokens, std::vector<std::int32_t>(tokens.begin(), tokens.end()));
+  write_rows(run.cpu->images(), run.io.positions, std::vector<std::int32_t>(positions.begin(), positions.end()));
+  const Status st = run.cpu->run(v->name);
+  EXPECT_TRUE(st.ok()) << st.to_string();
+  if (!st.ok()) return {};
+  return read_logits(run.cpu->images(), run.io, tokens.size());
+}
 
 std::vector<float> sim_decode(SimRun& run, const std::vector<TokenId>& tokens,
                               const std::vector<int>& positions, std::uint64_t* simulated,

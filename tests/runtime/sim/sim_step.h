@@ -11,6 +11,7 @@
 #include "include/lpu/token.h"
 #include "lib/compiler/compiler.h"
 #include "runtime/device/step_io.h"
+#include "runtime/cpu/cpu_backend.h"
 #include "runtime/sim/simulator.h"
 
 namespace lpu::testing {
@@ -19,12 +20,17 @@ struct SimRun {
   compiler::Compiled compiled;
   target::Target target;
   std::unique_ptr<sim::Simulator> sim;
+  std::unique_ptr<cpu::CpuBackend> cpu;
   runtime::StepIo io;
 };
 
 /// Compiles `model` for `target_name` and loads it (with SRAM images).
 std::unique_ptr<SimRun> load_sim(const Model& model, const std::string& target_name,
                                  const compiler::CompileOptions& options);
+
+/// The same decode step on the CPU backend (its own images).
+std::vector<float> cpu_decode(SimRun& run, const std::vector<TokenId>& tokens,
+                              const std::vector<int>& positions);
 
 /// One decode step: row r holds tokens[r] at positions[r] (one per slot).
 /// Returns rows x n_vocab logits; `cycles` gets the simulated and static

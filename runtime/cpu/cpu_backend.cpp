@@ -1,0 +1,670 @@
+#include "runtime/cpu/cpu_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/dispatch/int8_kernels.h"
+#include "kernels/float/dot_axpy.h"
+#include "kernels/float/float_kernels.h"
+#include "kernels/gemm/matmul_s8.h"
+#include "kernels/rope/rope.h"
+#include "lib/gguf/dequantize.h"
+#include "lib/isa/tiled_layout.h"
+#include "lib/model/rope_angles.h"
+
+namespace lpu::cpu {
+namespace {
+
+using isa::Instruction;
+using isa::Opcode;
+
+struct Ref {
+  std::uint32_t chip = 0;
+  std::uint32_t index = 0;
+};
+
+std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
+
+template <typename T>
+T load(const std::uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+std::uint64_t reg_key(std::uint32_t chip, std::uint16_t reg) { return (std::uint64_t{chip} << 16) | reg; }
+
+}  // namespace
+
+// A whole weight matmul as one kernel call.
+struct FastMatmul {
+  std::uint32_t chip = 0;
+  isa::Operand x;            // the activation rows
+  std::uint32_t rows = 0, k = 0, n = 0, group = 0;
+  std::uint8_t w_pool = 0;
+  std::uint64_t w_offset = 0;
+  std::uint8_t y_pool = 0;
+  std::uint64_t y_offset = 0;
+  std::uint32_t y_stride = 0;  // floats
+};
+
+struct CpuBackend::Plan {
+  std::vector<Ref> order;  // program order
+  // Runs of `order` executed as one matmul call: [begin, end) -> call.
+  std::vector<std::pair<std::pair<std::size_t, std::size_t>, FastMatmul>> fast;
+};
+
+struct CpuBackend::State {
+  struct Plane {
+    std::vector<std::vector<std::uint8_t>> slots;
+    std::uint32_t rows = 0, cols = 0;
+    std::int32_t groups_begun = 0;
+    std::vector<std::int32_t> isum;
+    std::vector<float> acc;
+  };
+  std::unordered_map<std::uint64_t, std::uint32_t> regs;
+  std::unordered_map<std::uint64_t, program::IndexRegister> reg_table;
+  std::vector<Plane> planes;
+  RopeAngleSchedule rope;
+  const kernels::FloatKernels& fp = kernels::float_kernels();
+  const kernels::Int8Kernels& i8 = kernels::int8_kernels();
+  explicit State(const CpuModel& m) : rope(m.config, m.rope_freqs) {}
+};
+
+namespace {
+
+// Tries to read order[i..) as one weight matmul whose blocks are the
+// kernels' packed layout: per 16-column tile, one pass per group in
+// ascending k, blocks consecutive in one pool, the same activation rows,
+// outputs at consecutive columns. Returns the run's end (i when none).
+std::size_t match_fast(const program::Variant& v, const std::vector<Ref>& order, std::size_t i,
+                       const target::Target& t, FastMatmul& f) {
+  if (t.matrix.tile_n != 16 || t.matrix.planes != 1) return i;
+  const Instruction& first = v.streams[order[i].chip][order[i].index];
+  if (first.op != Opcode::kLoadWeights || first.src[0].index_reg != 0) return i;
+  const std::uint32_t op = first.op_id;
+  std::uint64_t next_block = first.src[0].offset;
+  std::size_t j = i;
+  std::uint32_t n = 0, tile = 0, k_expect = 0;
+  f = FastMatmul{};
+  f.chip = order[i].chip;
+  f.w_pool = first.src[0].pool;
+  f.w_offset = first.src[0].offset;
+  while (j + 1 < order.size()) {
+    const Instruction& lw = v.streams[order[j].chip][order[j].index];
+    const Instruction& mm = v.streams[order[j + 1].chip][order[j + 1].index];
+    if (lw.op_id != op || mm.op_id != op || lw.op != Opcode::kLoadWeights || mm.op != Opcode::kMatmul ||
+        order[j].chip != f.chip || order[j + 1].chip != f.chip || lw.src[0].index_reg != 0 ||
+        lw.src[0].pool != f.w_pool || lw.src[0].offset != next_block || mm.p[1] != lw.p[0] ||
+        mm.src[0].index_reg != 0) {
+      break;
+    }
+    const std::uint32_t len = mm.p[2], cols = mm.p[3], k0 = mm.p[4], width = mm.p[5];
+    if (f.rows == 0) {
+      f.x = mm.src[0];
+      f.rows = mm.p[0];
+      f.k = width;
+      f.group = len;
+      f.y_stride = mm.p[6];
+    }
+    const bool same_x = mm.src[0].pool == f.x.pool && mm.src[0].offset == f.x.offset &&
+                        mm.src[0].bytes == f.x.bytes && mm.p[0] == f.rows && width == f.k &&
+                        mm.p[6] == f.y_stride;
+    const bool whole_group = (mm.flags & isa::kGroupBegin) && (mm.flags & isa::kGroupEnd) &&
+                             k0 == k_expect && (len == f.group || k0 + len == f.k) &&
+                             ((k0 == 0) == bool(mm.flags & isa::kAccInit)) &&
+                             ((k0 + len == f.k) == bool(mm.flags & isa::kStore));
+    if (!same_x || !whole_group || cols > 16) break;
+    if (mm.flags & isa::kStore) {
+      const std::uint64_t want = tile == 0 ? mm.dst.offset : f.y_offset + 4ull * 16 * tile;
+      if (tile == 0) {
+        f.y_pool = mm.dst.pool;
+        f.y_offset = mm.dst.offset;
+      } else if (mm.dst.offset != want || mm.dst.pool != f.y_pool || n % 16 != 0) {
+        break;
+      }
+      n += cols;
+      ++tile;
+      k_expect = 0;
+    } else {
+      k_expect = k0 + len;
+    }
+    next_block += lw.src[0].bytes;
+    j += 2;
+  }
+  // Only whole tiles count, and the blocks must be exactly the packed layout.
+  while (j > i && v.streams[order[j - 1].chip][order[j - 1].index].op == Opcode::kMatmul &&
+         !(v.streams[order[j - 1].chip][order[j - 1].index].flags & isa::kStore)) {
+    j -= 2;
+  }
+  if (n == 0 || f.group % 32 != 0) return i;
+  f.n = n;
+  // Recount next_block up to j (the loop may have run past the last store).
+  std::uint64_t bytes = 0;
+  for (std::size_t q = i; q < j; q += 2) bytes += v.streams[order[q].chip][order[q].index].src[0].bytes;
+  if (kernels::packed_bytes(n, f.k, f.group) != bytes) return i;
+  return j;
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads)
+    : p_(p), t_(t), model_(std::move(model)),
+      pool_(std::make_unique<kernels::ThreadPool>(threads)),
+      state_(std::make_unique<State>(model_)) {
+  state_->planes.resize(std::size_t{p.meta.chips} * t.matrix.planes);
+  for (auto& pl : state_->planes) pl.slots.resize(t.matrix.weight_buffer_tiles);
+  for (const program::IndexRegister& r : p.registers) state_->reg_table[reg_key(r.chip, r.reg)] = r;
+}
+
+CpuBackend::~CpuBackend() = default;
+
+Result<std::unique_ptr<CpuBackend>> CpuBackend::create(const program::Program& p,
+                                                       const target::Target& t, CpuModel model,
+                                                       int threads) {
+  if (target::target_hash(t) != p.meta.target_hash) {
+    return failed_precondition("the Program was compiled for target '" + p.meta.target_name +
+                               "' (hash " + p.meta.target_hash + "), not '" + t.name + "'");
+  }
+  std::vector<std::uint64_t> caps;
+  for (const target::Pool& pool : t.pools) caps.push_back(pool.capacity_bytes);
+  LPU_TRY(program::validate(p, caps, "program"), "loading the Program into the CPU backend");
+  if (threads < 0) return invalid_argument("threads " + std::to_string(threads) + " (expected >= 0)");
+  const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
+  return std::unique_ptr<CpuBackend>(new CpuBackend(p, t, std::move(model), n));
+}
+
+void CpuBackend::set_register(std::uint32_t chip, std::uint16_t reg, std::uint32_t value) {
+  state_->regs[reg_key(chip, reg)] = value;
+}
+
+namespace {
+
+// Executes one instruction in program order.
+class Step {
+ public:
+  Step(const program::Program& p, const target::Target& t, const CpuModel& m,
+       std::vector<runtime::ChipImage>& img, CpuBackend::State& s, kernels::ThreadPool* pool)
+      : p_(p), t_(t), m_(m), img_(img), s_(s), pool_(pool) {}
+
+  Status run(const Ref& ref, const Instruction& in);
+  Status fast_matmul(const FastMatmul& f);
+
+ private:
+  std::uint8_t* at(std::uint32_t chip, const isa::Operand& o, std::uint64_t extra, std::uint64_t n,
+                   const Instruction& in, Status& e) {
+    std::uint64_t off = o.offset + extra;
+    if (o.index_reg != 0) {
+      const auto it = s_.reg_table.find(reg_key(chip, o.index_reg));
+      const auto v = s_.regs.find(reg_key(chip, o.index_reg));
+      const std::uint32_t val = v == s_.regs.end() ? 0 : v->second;
+      if (it == s_.reg_table.end() || val >= it->second.count) {
+        e = failed_precondition("chip " + std::to_string(chip) + " #" + std::to_string(in.seq) + " " +
+                                std::string(isa::opcode_name(in.op)) + ": index register r" +
+                                std::to_string(o.index_reg) + " holds " + std::to_string(val) + " (out of range)");
+        return nullptr;
+      }
+      off += std::uint64_t{val} * it->second.stride_bytes;
+    }
+    std::uint8_t* ptr = chip < img_.size() && o.pool < img_[chip].pools.size() ? img_[chip].pools[o.pool].at(off, n) : nullptr;
+    if (ptr == nullptr) {
+      e = failed_precondition("chip " + std::to_string(chip) + " #" + std::to_string(in.seq) + " " +
+                              std::string(isa::opcode_name(in.op)) + ": bytes [" + std::to_string(off) + ", +" +
+                              std::to_string(n) + ") of pool " + std::to_string(o.pool) + " are not laid out");
+    }
+    return ptr;
+  }
+  float* f32(std::uint32_t chip, const isa::Operand& o, std::uint64_t extra_floats, std::uint64_t n,
+             const Instruction& in, Status& e) {
+    return reinterpret_cast<float*>(at(chip, o, 4 * extra_floats, 4 * n, in, e));
+  }
+  void quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
+                std::uint32_t g, std::uint8_t* out);
+
+  Status embed(const Ref& r, const Instruction& in);
+  Status kv_append(const Ref& r, const Instruction& in);
+  Status softmax(const Ref& r, const Instruction& in);
+  Status attention_f16(const Ref& r, const Instruction& in);
+  Status router(const Ref& r, const Instruction& in);
+  Status combine(const Ref& r, const Instruction& in);
+  Status matmul(const Ref& r, const Instruction& in);
+
+  const program::Program& p_;
+  const target::Target& t_;
+  const CpuModel& m_;
+  std::vector<runtime::ChipImage>& img_;
+  CpuBackend::State& s_;
+  kernels::ThreadPool* pool_;
+};
+
+void Step::quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
+                    std::uint32_t g, std::uint8_t* out) {
+  const std::uint64_t row_bytes = isa::quantized_row_bytes(k, g);
+  const std::uint32_t groups = (k + g - 1) / g;
+  std::vector<float> scales(std::size_t{rows} * groups);
+  std::vector<std::int32_t> sums(std::size_t{rows} * groups);
+  for (std::uint32_t r = 0; r < rows; ++r) std::memset(out + r * row_bytes, 0, align64(k));
+  s_.i8.quantize_rows(x, x_stride, rows, k, g, reinterpret_cast<std::int8_t*>(out), row_bytes,
+                      scales.data(), sums.data());
+  for (std::uint32_t r = 0; r < rows; ++r) {
+    std::uint8_t* tail = out + r * row_bytes + align64(k);
+    for (std::uint32_t q = 0; q < groups; ++q) {
+      std::memcpy(tail + 8ull * q, &scales[std::size_t{r} * groups + q], 4);
+      std::memcpy(tail + 8ull * q + 4, &sums[std::size_t{r} * groups + q], 4);
+    }
+  }
+}
+
+Status Step::run(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  Status e;
+  const std::uint32_t c = r.chip;
+  switch (in.op) {
+    case Opcode::kNop:
+    case Opcode::kRecv:
+    case Opcode::kBarrier: return {};
+    case Opcode::kEmbed: return embed(r, in);
+    case Opcode::kCopy: {
+      const std::uint8_t* s = at(c, in.src[0], 0, in.src[0].bytes, in, e);
+      std::uint8_t* d = at(c, in.dst, 0, in.src[0].bytes, in, e);
+      if (s == nullptr || d == nullptr) return e;
+      std::memmove(d, s, in.src[0].bytes);
+      return {};
+    }
+    case Opcode::kRmsNorm: {
+      const std::uint64_t n = std::uint64_t{p[0]} * p[1];
+      const float* x = f32(c, in.src[0], 0, n, in, e);
+      const float* w = f32(c, in.src[1], 0, p[1], in, e);
+      float* y = f32(c, in.dst, 0, n, in, e);
+      if (!x || !w || !y) return e;
+      std::vector<float> tmp(n);
+      for (std::uint32_t q = 0; q < p[0]; ++q) s_.fp.rmsnorm(x + std::uint64_t{q} * p[1], w, p[1], p_.meta.rms_eps, tmp.data() + std::uint64_t{q} * p[1]);
+      std::memcpy(y, tmp.data(), 4 * n);
+      return {};
+    }
+    case Opcode::kAdd: {
+      const float* a = f32(c, in.src[0], 0, p[0], in, e);
+      const float* b = f32(c, in.src[1], 0, p[0], in, e);
+      float* y = f32(c, in.dst, 0, p[0], in, e);
+      if (!a || !b || !y) return e;
+      s_.fp.add(b, a, p[0], y);
+      return {};
+    }
+    case Opcode::kSiluMul: {
+      const float* x = f32(c, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + 2ull * p[1], in, e);
+      float* y = f32(c, in.dst, 0, std::uint64_t{p[0]} * p[1], in, e);
+      if (!x || !y) return e;
+      std::vector<float> tmp(std::uint64_t{p[0]} * p[1]);
+      for (std::uint32_t q = 0; q < p[0]; ++q) {
+        const float* g = x + std::uint64_t{q} * p[2];
+        s_.fp.silu_mul(g, g + p[1], p[1], tmp.data() + std::uint64_t{q} * p[1]);
+      }
+      std::memcpy(y, tmp.data(), 4 * tmp.size());
+      return {};
+    }
+    case Opcode::kQuantize: {
+      const float* x = f32(c, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + p[1], in, e);
+      std::uint8_t* y = at(c, in.dst, 0, isa::quantized_rows_bytes(p[0], p[1], p[3]), in, e);
+      if (!x || !y) return e;
+      quantize(x, p[2], p[0], p[1], p[3], y);
+      return {};
+    }
+    case Opcode::kRopeAngles: {
+      const std::uint8_t* pos = at(c, in.src[0], 0, 4ull * p[0], in, e);
+      float* y = f32(c, in.dst, 0, std::uint64_t{p[0]} * p[1], in, e);
+      if (!pos || !y) return e;
+      std::vector<float> angles(static_cast<std::size_t>(s_.rope.n_pairs()));
+      for (std::uint32_t q = 0; q < p[0]; ++q) {
+        s_.rope.angles(load<std::int32_t>(pos + 4ull * q), angles);
+        kernels::rope_cache_from_angles_f32(angles.data(), angles.size(), s_.rope.mscale(), y + std::uint64_t{q} * p[1]);
+      }
+      return {};
+    }
+    case Opcode::kRope: {
+      const float* ang = f32(c, in.src[0], 0, std::uint64_t{p[0]} * p[3], in, e);
+      float* x = f32(c, in.dst, 0, (std::uint64_t{p[0]} - 1) * p[4] + std::uint64_t{p[1]} * p[2], in, e);
+      if (!ang || !x) return e;
+      for (std::uint32_t q = 0; q < p[0]; ++q) s_.fp.rope_norm(x + std::uint64_t{q} * p[4], p[1], p[2], p[3], ang + std::uint64_t{q} * p[3]);
+      return {};
+    }
+    case Opcode::kKvAppend: return kv_append(r, in);
+    case Opcode::kSoftmax: return softmax(r, in);
+    case Opcode::kAttentionF16: return attention_f16(r, in);
+    case Opcode::kRouterTopK: return router(r, in);
+    case Opcode::kSelectExperts: {
+      const std::uint32_t k = p[2], planes = p[3];
+      const std::uint32_t rows = p[1] / std::max(1u, k * planes);
+      const std::uint32_t need = std::max(rows, (p[5] + k - 1) / std::max(1u, k));
+      const std::uint8_t* route = at(c, in.src[0], 0, 8ull * need * k, in, e);
+      if (!route) return e;
+      auto expert = [&](std::uint32_t row, std::uint32_t j) {
+        return static_cast<std::uint32_t>(load<std::int32_t>(route + 8ull * row * k + 4ull * j));
+      };
+      for (std::uint32_t row = 0; row < rows; ++row)
+        for (std::uint32_t j = 0; j < k; ++j)
+          for (std::uint32_t pl = 0; pl < planes; ++pl)
+            s_.regs[reg_key(c, static_cast<std::uint16_t>(p[0] + (row * k + j) * planes + pl))] = expert(row, j);
+      for (std::uint32_t i = 0; i < p[5]; ++i) s_.regs[reg_key(c, static_cast<std::uint16_t>(p[4] + i))] = expert(i / k, i % k);
+      return {};
+    }
+    case Opcode::kCombine: return combine(r, in);
+    case Opcode::kLoadWeights: {
+      const std::uint8_t* s = at(c, in.src[0], 0, in.src[0].bytes, in, e);
+      if (!s) return e;
+      auto& slot = s_.planes[std::size_t{c} * t_.matrix.planes + in.unit_index].slots[p[0]];
+      slot.assign(s, s + in.src[0].bytes);
+      return {};
+    }
+    case Opcode::kMatmul: return matmul(r, in);
+    case Opcode::kSend:
+      for (std::uint32_t i = 0; i < p[1]; ++i) {
+        const std::uint8_t* s = at(c, in.src[0], std::uint64_t{i} * p[3], p[2], in, e);
+        std::uint8_t* d = at(p[0], in.dst, std::uint64_t{i} * p[4], p[2], in, e);
+        if (!s || !d) return e;
+        std::memcpy(d, s, p[2]);
+      }
+      return {};
+    default:
+      return failed_precondition("opcode " + std::to_string(static_cast<int>(in.op)) + " is not executable");
+  }
+}
+
+Status Step::embed(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  Status e;
+  const std::uint8_t* tok = at(r.chip, in.src[0], 0, 4ull * p[0], in, e);
+  if (!tok) return e;
+  for (std::uint32_t q = 0; q < p[0]; ++q) {
+    const auto t = load<std::int32_t>(tok + 4ull * q);
+    if (t < 0 || (std::uint64_t(t) + 1) * p[3] > in.src[1].bytes) {
+      return invalid_argument("token id " + std::to_string(t) + " of row " + std::to_string(q) +
+                              " outside the vocabulary of " + std::to_string(p[3] ? in.src[1].bytes / p[3] : 0));
+    }
+    const std::uint8_t* src = at(r.chip, in.src[1], std::uint64_t(t) * p[3], p[3], in, e);
+    float* y = f32(r.chip, in.dst, std::uint64_t{q} * p[5] + p[4], p[1], in, e);
+    if (!src || !y) return e;
+    gguf::dequantize_row(static_cast<gguf::TensorType>(p[2]), src, y, p[1]);
+  }
+  return {};
+}
+
+Status Step::kv_append(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  const ModelConfig& c = m_.config;
+  Status e;
+  const std::uint32_t hd = p[2], ctx = p[6];
+  const std::uint64_t head = (p[3] == 0 ? static_cast<std::uint64_t>(c.n_head) : static_cast<std::uint64_t>(c.n_head + c.n_head_kv)) + p[1];
+  const float* x = f32(r.chip, in.src[0], std::uint64_t{p[4]} * p[5] + head * hd, hd, in, e);
+  const std::uint8_t* posp = at(r.chip, in.src[1], 4ull * p[4], 4, in, e);
+  if (!x || !posp) return e;
+  const auto pos = load<std::int32_t>(posp);
+  if (pos < 0 || static_cast<std::uint32_t>(pos) >= ctx) {
+    return out_of_range("position " + std::to_string(pos) + " outside the cache's " + std::to_string(ctx) + " positions");
+  }
+  const auto up = static_cast<std::uint32_t>(pos);
+  if (p_.meta.kv == "f16") {
+    std::uint8_t* d = at(r.chip, in.dst, 2ull * up * hd, 2ull * hd, in, e);
+    if (!d) return e;
+    for (std::uint32_t i = 0; i < hd; ++i) {
+      const std::uint16_t h = gguf::f32_to_f16(x[i]);
+      std::memcpy(d + 2ull * i, &h, 2);
+    }
+    return {};
+  }
+  const auto rg = static_cast<std::uint32_t>((c.head_dim + 31) / 32 * 32);
+  std::vector<std::uint8_t> q(isa::quantized_row_bytes(hd, rg));
+  quantize(x, hd, 1, hd, rg, q.data());
+  const float scale = load<float>(q.data() + align64(hd));
+  const std::uint32_t tn = t_.matrix.tile_n, tk = t_.matrix.tile_k;
+  if (p[3] == 0) {
+    const isa::TiledAddress a(ctx, hd, tn, tk, rg);
+    std::uint8_t* d = at(r.chip, in.dst, 0, a.bytes(), in, e);
+    if (!d) return e;
+    std::memcpy(d + a.scale_offset(up, 0), &scale, 4);
+    for (std::uint32_t i = 0; i < hd; ++i) d[a.value_offset(up, i)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[i]) + 128);
+    return {};
+  }
+  const isa::TiledAddress a(hd, ctx, tn, tk, p_.meta.group);
+  const std::uint64_t vs = align64(a.bytes());
+  std::uint8_t* d = at(r.chip, in.dst, 0, vs + 4ull * ctx, in, e);
+  if (!d) return e;
+  for (std::uint32_t i = 0; i < hd; ++i) d[a.value_offset(i, up)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[i]) + 128);
+  std::memcpy(d + vs + 4ull * up, &scale, 4);
+  return {};
+}
+
+Status Step::softmax(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  Status e;
+  float* s = f32(r.chip, in.dst, 0, std::uint64_t{p[0]} * p[1], in, e);
+  const float* src = f32(r.chip, in.src[0], 0, std::uint64_t{p[0]} * p[1], in, e);
+  const std::uint8_t* posp = at(r.chip, in.src[2], 4ull * p[2], 4, in, e);
+  if (!s || !src || !posp) return e;
+  const auto pos = load<std::int32_t>(posp);
+  if (pos < 0 || static_cast<std::uint32_t>(pos) >= p[1]) return out_of_range("position " + std::to_string(pos) + " outside the scores");
+  const auto n = static_cast<std::uint32_t>(pos) + 1;
+  const float* vs = f32(r.chip, in.src[1], 0, n, in, e);
+  if (!vs) return e;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(p[3]));
+  for (std::uint32_t q = 0; q < p[0]; ++q) {
+    float* row = s + std::uint64_t{q} * p[1];
+    const float* in_row = src + std::uint64_t{q} * p[1];
+    for (std::uint32_t j = 0; j < n; ++j) row[j] = in_row[j] * scale;
+    s_.fp.softmax(row, n, row);
+    for (std::uint32_t j = 0; j < n; ++j) row[j] = row[j] * vs[j];
+    std::fill(row + n, row + p[1], 0.0f);
+  }
+  return {};
+}
+
+Status Step::attention_f16(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  Status e;
+  const std::uint32_t heads = p[0], hd = p[3];
+  const float* q = f32(r.chip, in.src[0], 0, std::uint64_t{heads} * hd, in, e);
+  const std::uint8_t* posp = at(r.chip, in.src[2], 4ull * p[4], 4, in, e);
+  float* out = f32(r.chip, in.dst, 0, std::uint64_t{heads} * hd, in, e);
+  if (!q || !posp || !out) return e;
+  const auto pos = load<std::int32_t>(posp);
+  if (pos < 0 || static_cast<std::uint32_t>(pos) >= p[2]) return out_of_range("position " + std::to_string(pos) + " outside the context");
+  const auto n = static_cast<std::uint32_t>(pos) + 1;
+  const std::uint8_t* k = at(r.chip, in.src[1], 0, 2ull * n * hd, in, e);
+  const std::uint8_t* v = at(r.chip, in.src[1], p[6], 2ull * n * hd, in, e);
+  if (!k || !v) return e;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  std::vector<float> sc(std::uint64_t{heads} * n), row(hd), o(std::uint64_t{heads} * hd, 0.0f);
+  for (std::uint32_t j = 0; j < n; ++j) {
+    for (std::uint32_t d = 0; d < hd; ++d) row[d] = gguf::f16_to_f32(load<std::uint16_t>(k + 2ull * (std::uint64_t{j} * hd + d)));
+    for (std::uint32_t h = 0; h < heads; ++h) sc[std::uint64_t{h} * n + j] = kernels::dot_f32(q + std::uint64_t{h} * hd, row.data(), hd) * scale;
+  }
+  for (std::uint32_t h = 0; h < heads; ++h) s_.fp.softmax(sc.data() + std::uint64_t{h} * n, n, sc.data() + std::uint64_t{h} * n);
+  for (std::uint32_t j = 0; j < n; ++j) {
+    for (std::uint32_t d = 0; d < hd; ++d) row[d] = gguf::f16_to_f32(load<std::uint16_t>(v + 2ull * (std::uint64_t{j} * hd + d)));
+    for (std::uint32_t h = 0; h < heads; ++h) kernels::axpy_f32(sc[std::uint64_t{h} * n + j], row.data(), hd, o.data() + std::uint64_t{h} * hd);
+  }
+  std::memcpy(out, o.data(), 4 * o.size());
+  return {};
+}
+
+Status Step::router(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  Status e;
+  const std::uint32_t rows = p[0], ne = p[1], k = p[2], d = p[3];
+  const float* h = f32(r.chip, in.src[0], 0, std::uint64_t{rows} * d, in, e);
+  const float* w = f32(r.chip, in.src[1], 0, std::uint64_t{ne} * d, in, e);
+  std::uint8_t* route = at(r.chip, in.dst, 0, 8ull * rows * k, in, e);
+  if (!h || !w || !route) return e;
+  std::vector<float> logits(ne), probs(ne), weights(k);
+  std::vector<std::int32_t> experts(k);
+  for (std::uint32_t q = 0; q < rows; ++q) {
+    for (std::uint32_t x = 0; x < ne; ++x) logits[x] = kernels::dot_f32(h + std::uint64_t{q} * d, w + std::uint64_t{x} * d, d);
+    s_.fp.router_topk(logits.data(), ne, k, true, probs.data(), experts.data(), weights.data());
+    std::memcpy(route + 8ull * q * k, experts.data(), 4ull * k);
+    std::memcpy(route + 8ull * q * k + 4ull * k, weights.data(), 4ull * k);
+  }
+  return {};
+}
+
+Status Step::combine(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  Status e;
+  const float* x = f32(r.chip, in.src[0], 0, p[1], in, e);
+  const std::uint8_t* route = at(r.chip, in.src[1], 8ull * p[4] * p[3] + 4ull * (p[3] + p[2]), 4, in, e);
+  float* y = f32(r.chip, in.dst, 0, p[1], in, e);
+  if (!x || !route || !y) return e;
+  const float w = load<float>(route);
+  if (in.flags & isa::kAccInit) std::fill(y, y + p[1], 0.0f);
+  kernels::axpy_f32(w, x, p[1], y);
+  return {};
+}
+
+Status Step::matmul(const Ref& r, const Instruction& in) {
+  const auto& p = in.p;
+  const std::uint32_t rows = p[0], len = p[2], cols = p[3], k0 = p[4], width = p[5];
+  auto& pl = s_.planes[std::size_t{r.chip} * t_.matrix.planes + in.unit_index];
+  const std::vector<std::uint8_t>& block = pl.slots[p[1]];
+  Status e;
+  const std::uint8_t* x = at(r.chip, in.src[0], 0, in.src[0].bytes, in, e);
+  if (!x) return e;
+  const std::uint64_t stride = in.src[0].bytes / rows;
+  const std::uint64_t values = align64(width);
+  if (block.size() < isa::tile_block_bytes(cols, len) || stride <= values) {
+    return failed_precondition("matmul #" + std::to_string(in.seq) + ": slot or rows do not hold the pass");
+  }
+  if (in.flags & isa::kAccInit) {
+    pl.rows = rows;
+    pl.cols = cols;
+    pl.groups_begun = 0;
+    pl.acc.assign(std::size_t{rows} * cols, 0.0f);
+    pl.isum.assign(std::size_t{rows} * cols, 0);
+  }
+  if (in.flags & isa::kGroupBegin) {
+    std::fill(pl.isum.begin(), pl.isum.end(), 0);
+    ++pl.groups_begun;
+  }
+  const auto g = static_cast<std::uint32_t>(pl.groups_begun - 1);
+  const std::uint64_t panel_bytes = isa::tile_block_bytes(16, len);
+  const std::uint32_t quads = (len + 3) / 4;
+  for (std::uint32_t q = 0; q < rows; ++q) {
+    const auto* xr = reinterpret_cast<const std::int8_t*>(x + q * stride) + k0;
+    for (std::uint32_t pn = 0; pn * 16 < cols; ++pn) {
+      const std::uint8_t* panel = block.data() + pn * panel_bytes + 64;
+      std::int32_t acc[16] = {};
+      for (std::uint32_t v = 0; v < quads; ++v) {
+        const std::uint8_t* vec = panel + 64ull * v;
+        for (std::uint32_t j = 0; j < 16; ++j) {
+          for (std::uint32_t i = 0; i < 4 && 4 * v + i < len; ++i) {
+            acc[j] += (static_cast<int>(vec[4 * j + i]) - 128) * xr[4 * v + i];
+          }
+        }
+      }
+      for (std::uint32_t j = 0; j < 16 && pn * 16 + j < cols; ++j) pl.isum[std::size_t{q} * cols + pn * 16 + j] += acc[j];
+    }
+  }
+  if (in.flags & isa::kGroupEnd) {
+    for (std::uint32_t q = 0; q < rows; ++q) {
+      const float xs = load<float>(x + q * stride + values + 8ull * g);
+      for (std::uint32_t j = 0; j < cols; ++j) {
+        const float ws = load<float>(block.data() + (j / 16) * panel_bytes + (j % 16) * 4);
+        float& a = pl.acc[std::size_t{q} * cols + j];
+        a = std::fma(static_cast<float>(pl.isum[std::size_t{q} * cols + j]), ws * xs, a);
+      }
+    }
+  }
+  if (in.flags & isa::kStore) {
+    for (std::uint32_t q = 0; q < rows; ++q) {
+      float* y = f32(r.chip, in.dst, std::uint64_t{q} * p[6], cols, in, e);
+      if (!y) return e;
+      std::memcpy(y, pl.acc.data() + std::size_t{q} * cols, 4ull * cols);
+    }
+  }
+  return {};
+}
+
+Status Step::fast_matmul(const FastMatmul& f) {
+  Status e;
+  Instruction none;
+  const std::uint8_t* x = at(f.chip, f.x, 0, f.x.bytes, none, e);
+  isa::Operand w;
+  w.pool = f.w_pool;
+  w.offset = f.w_offset;
+  const std::size_t wbytes = kernels::packed_bytes(f.n, f.k, f.group);
+  const std::uint8_t* wp = at(f.chip, w, 0, wbytes, none, e);
+  isa::Operand y;
+  y.pool = f.y_pool;
+  y.offset = f.y_offset;
+  float* yp = f32(f.chip, y, 0, (std::uint64_t{f.rows} - 1) * f.y_stride + f.n, none, e);
+  if (!x || !wp || !yp) return e;
+  const std::uint64_t stride = f.x.bytes / f.rows;
+  const std::uint32_t groups = (f.k + f.group - 1) / f.group;
+  thread_local std::vector<float> scales;
+  thread_local std::vector<std::int32_t> sums;
+  scales.resize(std::size_t{f.rows} * groups);
+  sums.resize(std::size_t{f.rows} * groups);
+  for (std::uint32_t r = 0; r < f.rows; ++r) {
+    const std::uint8_t* tail = x + r * stride + align64(f.k);
+    for (std::uint32_t g = 0; g < groups; ++g) {
+      std::memcpy(&scales[std::size_t{r} * groups + g], tail + 8ull * g, 4);
+      std::memcpy(&sums[std::size_t{r} * groups + g], tail + 8ull * g + 4, 4);
+    }
+  }
+  kernels::QuantizedView xv;
+  xv.q = reinterpret_cast<const std::int8_t*>(x);
+  xv.stride = stride;
+  xv.rows = f.rows;
+  xv.k = f.k;
+  xv.group_size = f.group;
+  xv.groups = groups;
+  xv.scales = scales.data();
+  xv.sums = sums.data();
+  kernels::MatmulOptions o;
+  o.pool = pool_;
+  o.y_stride = f.y_stride;
+  kernels::matmul_s8(kernels::packed_view(wp, f.n, f.k, f.group), xv, yp, o);
+  return {};
+}
+
+}  // namespace
+
+Status CpuBackend::run(const std::string& name) {
+  const program::Variant* v = p_.find_variant(name);
+  if (v == nullptr) return not_found("the Program has no variant '" + name + "'");
+  if (images_.size() != p_.meta.chips) return failed_precondition("the CPU backend has no SRAM images loaded");
+  auto& plan = plans_[name];
+  if (!plan) {
+    plan = std::make_unique<Plan>();
+    std::size_t total = 0;
+    for (const auto& s : v->streams) total += s.size();
+    plan->order.resize(total);
+    for (std::uint32_t c = 0; c < v->streams.size(); ++c) {
+      for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) plan->order[v->streams[c][i].seq] = {c, i};
+    }
+    for (std::size_t i = 0; i < total;) {
+      FastMatmul f;
+      const std::size_t end = match_fast(*v, plan->order, i, t_, f);
+      if (end > i) {
+        plan->fast.push_back({{i, end}, f});
+        i = end;
+      } else {
+        ++i;
+      }
+    }
+  }
+  Step step(p_, t_, model_, images_, *state_, pool_.get());
+  std::size_t next_fast = 0;
+  for (std::size_t i = 0; i < plan->order.size();) {
+    if (next_fast < plan->fast.size() && plan->fast[next_fast].first.first == i) {
+      LPU_TRY(step.fast_matmul(plan->fast[next_fast].second), "variant " + name);
+      i = plan->fast[next_fast].first.second;
+      ++next_fast;
+      continue;
+    }
+    const Ref& r = plan->order[i];
+    LPU_TRY(step.run(r, v->streams[r.chip][r.index]), "variant " + name);
+    ++i;
+  }
+  return {};
+}
+
+}  // namespace lpu::cpu
