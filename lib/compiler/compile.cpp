@@ -26,22 +26,10 @@
 #include "lib/gguf/tensor_type.h"
 #include "lib/graph/graph.h"
 #include "lib/model/config_internal.h"
+#include "lib/model/model_hash.h"
 
 namespace lpu::compiler {
 namespace {
-
-void hash_config(Sha256& h, const ModelConfig& c) {
-  std::ostringstream os;
-  os << c.architecture << '|' << c.n_vocab << '|' << c.n_embd << '|' << c.n_layer << '|' << c.n_head
-     << '|' << c.n_head_kv << '|' << c.head_dim << '|' << c.n_ff << '|' << c.n_ctx_train << '|'
-     << c.n_expert << '|' << c.n_expert_used << '|' << c.rope_dim << '|' << c.tied_embeddings;
-  h.update(os.str());
-  for (float f : {c.rms_eps, c.rope_theta, c.rope_scaling_factor, c.rope_attn_factor}) {
-    std::uint32_t bits = 0;
-    std::memcpy(&bits, &f, 4);
-    h.update(std::to_string(bits) + "|");
-  }
-}
 
 // Context buckets: powers of two from 128 up to the largest, which is
 // always one of them.
@@ -196,9 +184,7 @@ ModelInput model_input_from_config(const ModelConfig& config) {
   m.embd_block = 1;
   m.embd_block_bytes = 2;
   m.embd_row_bytes = 2ull * static_cast<std::uint32_t>(config.n_embd);
-  Sha256 h;
-  hash_config(h, config);
-  m.hash = h.hex_digest();
+  m.hash = model::config_hash(config);
   return m;
 }
 
@@ -215,12 +201,7 @@ Result<ModelInput> model_input_from_file(const std::string& path) {
   m.embd_block = traits->block_elems;
   m.embd_block_bytes = traits->block_bytes;
   m.embd_row_bytes = e->n_bytes / static_cast<std::uint64_t>(config.n_vocab);
-  Sha256 h;
-  hash_config(h, config);
-  for (const gguf::TensorInfo& t : f.tensors()) {
-    h.update(t.name + "|" + std::to_string(static_cast<std::uint32_t>(t.type)) + "|" + t.shape_string() + "\n");
-  }
-  m.hash = h.hex_digest();
+  m.hash = model::file_hash(f, config);
   return m;
 }
 

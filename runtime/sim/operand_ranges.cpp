@@ -1,5 +1,7 @@
 #include "runtime/sim/operand_ranges.h"
 
+#include <algorithm>
+
 namespace lpu::sim {
 
 RegisterTable::RegisterTable(const program::Program& p) {
@@ -26,6 +28,18 @@ void rows(std::vector<MemRange>& out, std::uint32_t chip, const isa::Operand& o,
   }
 }
 
+// An operand's bytes: at every value its register can take, one window
+// (an indexed operand does not touch the bytes between its windows).
+void windows(std::vector<MemRange>& out, std::uint32_t chip, const isa::Operand& o,
+             const RegisterTable& regs, bool write) {
+  const program::IndexRegister* r = o.index_reg == 0 ? nullptr : regs.find(chip, o.index_reg);
+  const std::uint32_t count = r == nullptr ? 1 : std::max<std::uint32_t>(1, r->count);
+  const std::uint64_t stride = r == nullptr ? 0 : r->stride_bytes;
+  for (std::uint32_t v = 0; v < count; ++v) {
+    out.push_back({chip, o.pool, o.offset + v * stride, o.end() + v * stride, write});
+  }
+}
+
 }  // namespace
 
 void memory_ranges(const isa::Instruction& in, std::uint32_t chip, const RegisterTable& regs,
@@ -39,7 +53,7 @@ void memory_ranges(const isa::Instruction& in, std::uint32_t chip, const Registe
       rows(out, chip, o, o.offset, p[1], p[2], p[3], false);
       continue;
     }
-    out.push_back({chip, o.pool, o.offset, o.end() + regs.reach(chip, o.index_reg), false});
+    windows(out, chip, o, regs, false);
   }
   const isa::Operand& d = in.dst;
   if (!d.present()) return;
@@ -54,7 +68,7 @@ void memory_ranges(const isa::Instruction& in, std::uint32_t chip, const Registe
       rows(out, chip, d, d.offset + 4ull * p[4], p[0], 4ull * p[1], 4ull * p[5], true);
       return;
     default:
-      out.push_back({chip, d.pool, d.offset, d.end() + regs.reach(chip, d.index_reg), true});
+      windows(out, chip, d, regs, true);
   }
 }
 

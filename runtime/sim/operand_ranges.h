@@ -1,9 +1,9 @@
 #pragma once
 // Which bytes an instruction reads and writes, exactly: strided operands
 // (a matrix pass's output rows, a send's rows, the embedding's rows) as one
-// range per row; an indexed operand over every address its register can
-// give (offset .. offset + (count - 1) x stride + bytes), so the checks
-// hold whatever value the register takes at run time.
+// range per row; an indexed operand as one window per value its register
+// can take (offset + v x stride, bytes long, v < count), so the checks hold
+// whatever value the register takes at run time.
 
 #include <cstdint>
 #include <unordered_map>

@@ -1,0 +1,56 @@
+#pragma once
+// A compiled Program: per-chip instruction streams, the SRAM layout and the
+// static latency of every step variant of one model on one target
+// (docs/program-format.md). Built by `lpu compile` (or the compiler), saved
+// and loaded as a checksummed file, run by a Device (lpu/device.h).
+// Immutable once built; copies share it, and it may be read from any
+// number of threads.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lpu/status.h"
+
+namespace lpu {
+
+/// One step variant: decode at a context bucket, or a prefill chunk.
+struct ProgramVariant {
+  std::string name;  ///< "decode.ctx2048", "prefill.ctx2048"
+  bool prefill = false;
+  std::uint32_t context = 0;  ///< KV positions it attends over
+  std::uint32_t rows = 0;     ///< token rows per step
+  std::uint64_t static_latency_cycles = 0;
+};
+
+class Program {
+ public:
+  /// Reads and validates a Program file.
+  static Result<Program> load(const std::string& path);
+  Status save(const std::string& path) const;
+
+  /// SHA-256 of the Program's bytes.
+  const std::string& hash() const;
+  const std::string& model_hash() const;
+  const std::string& target_name() const;
+  const std::string& target_hash() const;
+  std::uint32_t group_size() const;
+  /// "int8" or "f16".
+  const std::string& kv() const;
+  std::uint32_t slots() const;
+  std::uint32_t chips() const;
+  double clock_hz() const;
+  std::vector<ProgramVariant> variants() const;
+
+  /// Library internals (lib/program), defined in runtime/device/program_access.h.
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+  /// Library-internal: wraps a built Impl.
+  explicit Program(std::shared_ptr<const Impl> impl);
+
+ private:
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace lpu

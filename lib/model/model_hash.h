@@ -1,0 +1,19 @@
+#pragma once
+// A model's identity as Programs record it: SHA-256 (hex) of its
+// configuration and, for a file, its tensor list (names, types, shapes).
+// Two files with the same hash lay out identically in SRAM, so a Program
+// compiled for one loads the other's weights at the same places.
+
+#include <string>
+
+#include "include/lpu/model.h"
+#include "lib/gguf/file.h"
+
+namespace lpu::model {
+
+/// The hash of a configuration alone (config-only shapes).
+std::string config_hash(const ModelConfig& config);
+/// The hash of a model file: its configuration and tensor list.
+std::string file_hash(const gguf::File& file, const ModelConfig& config);
+
+}  // namespace lpu::model

@@ -1,0 +1,45 @@
+#include "include/lpu/program.h"
+
+#include "runtime/device/program_access.h"
+
+namespace lpu {
+
+Program::Program(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+Result<Program> Program::load(const std::string& path) {
+  LPU_ASSIGN_OR_RETURN(program::Program p, program::read_program(path));
+  return runtime::make_program(std::move(p));
+}
+
+Status Program::save(const std::string& path) const { return program::write_program(impl_->program, path); }
+
+const std::string& Program::hash() const { return impl_->hash; }
+const std::string& Program::model_hash() const { return impl_->program.meta.model_hash; }
+const std::string& Program::target_name() const { return impl_->program.meta.target_name; }
+const std::string& Program::target_hash() const { return impl_->program.meta.target_hash; }
+std::uint32_t Program::group_size() const { return impl_->program.meta.group; }
+const std::string& Program::kv() const { return impl_->program.meta.kv; }
+std::uint32_t Program::slots() const { return impl_->program.meta.slots; }
+std::uint32_t Program::chips() const { return impl_->program.meta.chips; }
+double Program::clock_hz() const { return impl_->program.meta.clock_hz; }
+
+std::vector<ProgramVariant> Program::variants() const {
+  std::vector<ProgramVariant> out;
+  for (const program::Variant& v : impl_->program.variants) {
+    out.push_back({v.name, v.kind == program::VariantKind::kPrefill, v.context, v.rows,
+                   v.static_latency_cycles});
+  }
+  return out;
+}
+
+namespace runtime {
+
+Program make_program(program::Program p) {
+  auto impl = std::make_shared<Program::Impl>();
+  impl->hash = program::program_hash(p);
+  impl->program = std::move(p);
+  return Program(std::move(impl));
+}
+
+}  // namespace runtime
+}  // namespace lpu

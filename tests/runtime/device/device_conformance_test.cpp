@@ -1,0 +1,169 @@
+// The device conformance suite, run against every backend: a Program
+// compiled for a target loads, runs a prompt (prefill chunks, then decode
+// steps) and 64 decode steps, and gives the int8 forward pass's logits bit
+// for bit; the simulator's cycles equal the static latency of every step;
+// bad use gets a clear error.
+#include <gtest/gtest.h>
+
+#include "include/lpu/device.h"
+#include "include/lpu/int8_session.h"
+#include "lib/compiler/compiler.h"
+#include "runtime/device/program_access.h"
+#include "runtime/device/sequence_runner.h"
+#include "tests/lib/int8/int8_test_util.h"
+
+namespace lpu {
+namespace {
+
+struct Case {
+  const char* backend;
+  const char* model;
+  const char* target;
+  int group;
+  KvPrecision kv;
+  std::uint32_t context;  // largest bucket
+  std::uint32_t chunk;    // prefill rows
+};
+
+std::string name_of(const ::testing::TestParamInfo<Case>& i) {
+  std::string s = std::string(i.param.backend) + "_" + i.param.model + "_" + i.param.target + "_g" +
+                  std::to_string(i.param.group) + "_" + kv_precision_name(i.param.kv);
+  for (char& c : s) {
+    if (c == '-') c = '_';
+  }
+  return s;
+}
+
+Program compile_for(const Model& m, const std::string& target, int group, KvPrecision kv, std::uint32_t ctx,
+                    std::uint32_t chunk = 0) {
+  auto t = target::target_preset(target);
+  EXPECT_TRUE(t.ok());
+  auto input = compiler::model_input_from_file(m.path());
+  EXPECT_TRUE(input.ok()) << input.status().to_string();
+  compiler::CompileOptions o;
+  o.slots = 2;
+  o.max_context = ctx;
+  o.group = static_cast<std::uint32_t>(group);
+  o.kv = kv_precision_name(kv);
+  o.prefill_chunk = chunk;
+  auto c = compiler::compile(*input, *t, o);
+  EXPECT_TRUE(c.ok()) << c.status().to_string();
+  return runtime::make_program(std::move(c->program));
+}
+
+class DeviceConformance : public ::testing::TestWithParam<Case> {};
+
+TEST_P(DeviceConformance, PromptAnd64DecodeStepsEqualTheInt8Pass) {
+  const Case& c = GetParam();
+  const Model m = testing::load_model(testing::synthetic_model_path(c.model));
+  const Program program = compile_for(m, c.target, c.group, c.kv, c.context, c.chunk);
+  auto dev = open_device(c.backend, c.target, {.threads = 2});
+  ASSERT_TRUE(dev.ok()) << dev.status().to_string();
+  ASSERT_TRUE((*dev)->load(program, m).ok());
+  auto runner = runtime::SequenceRunner::create(**dev, program, static_cast<std::uint32_t>(m.config().n_vocab));
+  ASSERT_TRUE(runner.ok()) << runner.status().to_string();
+  Int8Session ref = testing::make_int8(m, static_cast<int>(c.context), testing::int8_options(c.group, c.kv, 1, 1));
+  const int vocab = m.config().n_vocab;
+  // One prefill chunk and a few decode steps; with 64 more, past 128 when
+  // the Program has a larger bucket.
+  const std::vector<TokenId> prompt = testing::random_tokens(21, c.chunk + 6, vocab);
+  auto got = runner->forward(prompt, true);
+  ASSERT_TRUE(got.ok()) << got.status().to_string();
+  auto want = ref.forward(prompt, true);
+  ASSERT_TRUE(want.ok());
+  ASSERT_TRUE(testing::same_bits(*got, *want)) << "prompt logits";
+  const std::vector<TokenId> next = testing::random_tokens(22, 64, vocab);
+  for (std::size_t s = 0; s < next.size(); ++s) {
+    auto g = runner->forward(std::span(&next[s], 1), false);
+    ASSERT_TRUE(g.ok()) << g.status().to_string();
+    auto w = ref.forward(std::span(&next[s], 1), false);
+    ASSERT_TRUE(testing::same_bits(*g, *w)) << "decode step " << s;
+  }
+  for (const StepCounters& sc : runner->steps()) {
+    if (std::string(c.backend) == "lpu-sim") {
+      ASSERT_EQ(sc.cycles, sc.static_latency_cycles) << sc.variant;
+    }
+    ASSERT_GT(sc.static_latency_cycles, 0u);
+  }
+  std::uint32_t chunk_rows = 0;
+  for (const ProgramVariant& v : program.variants()) {
+    if (v.prefill) chunk_rows = v.rows;
+  }
+  if (chunk_rows > 1) EXPECT_EQ(runner->steps().front().variant, "prefill.ctx" + std::to_string(c.context));
+  EXPECT_EQ(runner->steps().back().variant, "decode.ctx" + std::to_string(c.context));
+  if (c.context > 128) EXPECT_EQ(runner->steps()[1].variant, "decode.ctx128");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, DeviceConformance,
+    ::testing::Values(Case{"cpu", "tiny-dense", "cpu-host", 32, KvPrecision::kInt8, 256, 64},
+                      Case{"lpu-sim", "tiny-dense", "cpu-host", 32, KvPrecision::kInt8, 256, 64},
+                      Case{"cpu", "tiny-dense", "cpu-host", 256, KvPrecision::kInt8, 256, 64},
+                      Case{"lpu-sim", "tiny-dense", "cpu-host", 256, KvPrecision::kInt8, 256, 64},
+                      Case{"cpu", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32},
+                      Case{"lpu-sim", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32},
+                      Case{"cpu", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32},
+                      Case{"lpu-sim", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32},
+                      Case{"cpu", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64},
+                      Case{"lpu-sim", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64}),
+    name_of);
+
+TEST(Device, UnknownBackendNamesTheKnownOnes) {
+  auto d = open_device("gpu", "tiny");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("cpu, lpu-sim"), std::string::npos) << d.status().to_string();
+}
+
+TEST(Device, RefusesAProgramForAnotherTarget) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const Program program = compile_for(m, "tiny", 32, KvPrecision::kInt8, 64);
+  for (const std::string& b : device_backends()) {
+    auto d = open_device(b, "cpu-host");
+    ASSERT_TRUE(d.ok());
+    const Status s = (*d)->load(program, m);
+    EXPECT_FALSE(s.ok()) << b;
+    EXPECT_NE(s.message().find("compiled for target 'tiny'"), std::string::npos) << s.to_string();
+  }
+}
+
+TEST(Device, RefusesAProgramForAnotherModel) {
+  const Model dense = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const Model moe = testing::load_model(testing::synthetic_model_path("tiny-moe"));
+  const Program program = compile_for(dense, "tiny", 32, KvPrecision::kInt8, 64);
+  for (const std::string& b : device_backends()) {
+    auto d = open_device(b, "tiny");
+    ASSERT_TRUE(d.ok());
+    const Status s = (*d)->load(program, moe);
+    EXPECT_FALSE(s.ok()) << b;
+    EXPECT_NE(s.message().find("compiled for model"), std::string::npos) << s.to_string();
+  }
+}
+
+TEST(Device, UseBeforeLoadIsAnError) {
+  for (const std::string& b : device_backends()) {
+    auto d = open_device(b, "tiny");
+    ASSERT_TRUE(d.ok());
+    EXPECT_FALSE((*d)->run("decode.ctx64").ok()) << b;
+    std::uint8_t byte = 0;
+    EXPECT_FALSE((*d)->read({0, 0, 0, 1}, std::span(&byte, 1)).ok()) << b;
+  }
+}
+
+TEST(Device, UnknownVariantAndRegionsOutsideTheLayout) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const Program program = compile_for(m, "tiny", 32, KvPrecision::kInt8, 64);
+  for (const std::string& b : device_backends()) {
+    auto d = open_device(b, "tiny");
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE((*d)->load(program, m).ok());
+    auto r = (*d)->run("decode.ctx999");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("no variant 'decode.ctx999'"), std::string::npos) << r.status().to_string();
+    std::uint8_t byte = 0;
+    const Status s = (*d)->read({0, 0, 1ull << 40, 1}, std::span(&byte, 1));
+    EXPECT_FALSE(s.ok()) << b;
+  }
+}
+
+}  // namespace
+}  // namespace lpu
