@@ -1,21 +1,26 @@
-// lpu run MODEL --prompt TEXT -n N: greedy decode with the fp32 reference
-// forward pass (or, with --int8, the int8 forward pass), streaming the text
-// to standard output.
+// lpu run MODEL --prompt TEXT -n N: greedy decode, streaming the text to
+// standard output, with the fp32 reference forward pass, or with
+// --backend cpu|lpu-sim on a Program compiled for --target (or loaded from
+// --program); --int8 means --backend cpu --target cpu-host.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "examples/lpu/command.h"
 #include "include/lpu/chat.h"
+#include "include/lpu/device.h"
 #include "include/lpu/int8_session.h"
+#include "include/lpu/program.h"
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
 #include "include/lpu/tokenizer.h"
+#include "runtime/device/sequence_runner.h"
 
 namespace lpu::cli {
 namespace {
@@ -33,8 +38,12 @@ struct RunOptions {
   bool json = false;
   std::string logits_path;
   bool int8 = false;
-  int group = Int8Options{}.group_size;
-  std::string kv = "int8";
+  std::string backend;
+  std::string target;
+  std::string program;
+  std::uint32_t chips = 0;
+  int group = 0;
+  std::string kv;
   int threads = 0;
 };
 
@@ -104,39 +113,78 @@ class LogitsWriter {
 // One forward call of whichever pass --int8 selects.
 using ForwardFn = std::function<Result<std::vector<float>>(std::span<const TokenId>, bool)>;
 
-Result<Int8Options> int8_options(const RunOptions& o, bool given_group, bool given_kv, bool given_threads) {
-  if (!o.int8) {
-    if (given_group) return invalid_argument("--group applies only with --int8");
-    if (given_kv) return invalid_argument("--kv applies only with --int8");
-    if (given_threads) return invalid_argument("--threads applies only with --int8");
-    return Int8Options{};
-  }
-  Int8Options opt;
-  opt.group_size = o.group;
-  opt.threads = o.threads;
-  if (o.kv == "int8") {
-    opt.kv = KvPrecision::kInt8;
-  } else if (o.kv == "f16") {
-    opt.kv = KvPrecision::kF16;
-  } else {
-    return invalid_argument("--kv " + o.kv + " (expected int8 or f16)");
-  }
-  return opt;
-}
+// What evaluates the tokens: the fp32 reference, or a Program on a device.
+struct Pass {
+  ForwardFn forward;
+  std::uint32_t group = 0;
+  // lpu-sim: the steps run so far (for --json).
+  std::function<std::vector<StepCounters>()> steps;
+};
 
-// The session --int8 asks for, owned by the returned function.
-Result<ForwardFn> make_session(const RunOptions& o, const Model& model, int context, const Int8Options& opt) {
+Status check_options(RunOptions& o, bool given_group, bool given_kv, bool given_threads) {
   if (o.int8) {
-    LPU_ASSIGN_OR_RETURN(Int8Session session, Int8Session::create(model, context, opt));
-    auto s = std::make_shared<Int8Session>(std::move(session));
-    return ForwardFn([s](std::span<const TokenId> t, bool all) { return s->forward(t, all); });
+    if (!o.backend.empty() && o.backend != "cpu") return invalid_argument("--int8 means --backend cpu; drop one");
+    o.backend = "cpu";
+    if (o.target.empty()) o.target = "cpu-host";
   }
-  LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
-  auto s = std::make_shared<ReferenceSession>(std::move(session));
-  return ForwardFn([s](std::span<const TokenId> t, bool all) { return s->forward(t, all); });
+  if (o.backend.empty()) {
+    for (const auto& [given, name] : {std::pair{given_group, "--group"}, {given_kv, "--kv"}, {given_threads, "--threads"},
+                                      {!o.target.empty(), "--target"}, {!o.program.empty(), "--program"},
+                                      {o.chips != 0, "--chips"}}) {
+      if (given) return invalid_argument(std::string(name) + " applies only with --backend cpu|lpu-sim (or --int8)");
+    }
+    return {};
+  }
+  if (!o.kv.empty() && o.kv != "int8" && o.kv != "f16") return invalid_argument("--kv " + o.kv + " (expected int8 or f16)");
+  if (o.group < 0) return invalid_argument("--group " + std::to_string(o.group) + " (expected a multiple of 32)");
+  if (o.threads < 0) return invalid_argument("--threads " + std::to_string(o.threads) + " (expected >= 0)");
+  if (!o.program.empty() && (given_group || given_kv || o.chips != 0)) {
+    return invalid_argument("--program fixes G, the KV precision and the chips; drop --group, --kv and --chips");
+  }
+  return {};
 }
 
-Status run_decode(const RunOptions& o, const Int8Options& int8_opt) {
+Result<Pass> make_pass(const RunOptions& o, const Model& model, int context) {
+  Pass pass;
+  if (o.backend.empty()) {
+    LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
+    auto s = std::make_shared<ReferenceSession>(std::move(session));
+    pass.forward = [s](std::span<const TokenId> t, bool all) { return s->forward(t, all); };
+    return pass;
+  }
+  std::optional<Program> program;
+  if (!o.program.empty()) {
+    LPU_ASSIGN_OR_RETURN(program, Program::load(o.program));
+  }
+  const std::string target = !o.target.empty() ? o.target
+                             : program ? program->target_name()
+                             : o.backend == "cpu" ? "cpu-host" : "hmp-217";
+  if (!program) {
+    CompileOptions c;
+    c.chips = o.chips;
+    c.slots = 1;
+    std::uint32_t ctx = 128;
+    while (ctx < static_cast<std::uint32_t>(context)) ctx *= 2;
+    c.max_context = ctx;
+    c.group = static_cast<std::uint32_t>(o.group);
+    c.kv = o.kv;
+    LPU_ASSIGN_OR_RETURN(program, compile_program(model, target, c));
+  }
+  DeviceOptions d;
+  d.threads = o.threads;
+  LPU_ASSIGN_OR_RETURN(std::unique_ptr<Device> dev, open_device(o.backend, target, d));
+  LPU_TRY(dev->load(*program, model), o.model);
+  std::shared_ptr<Device> device(std::move(dev));
+  LPU_ASSIGN_OR_RETURN(runtime::SequenceRunner r,
+                       runtime::SequenceRunner::create(*device, *program, static_cast<std::uint32_t>(model.config().n_vocab)));
+  auto runner = std::make_shared<runtime::SequenceRunner>(std::move(r));
+  pass.forward = [device, runner](std::span<const TokenId> t, bool all) { return runner->forward(t, all); };
+  pass.group = program->group_size();
+  if (o.backend == "lpu-sim") pass.steps = [runner] { return runner->steps(); };
+  return pass;
+}
+
+Status run_decode(const RunOptions& o) {
   if (o.n_predict < 0) return invalid_argument("-n " + std::to_string(o.n_predict) + " (expected >= 0)");
   if (o.prompt.empty() == o.prompt_ids.empty()) {
     return invalid_argument("give exactly one of --prompt TEXT and --prompt-ids IDS");
@@ -147,7 +195,8 @@ Status run_decode(const RunOptions& o, const Int8Options& int8_opt) {
   if (prompt.empty()) return invalid_argument("the prompt has no tokens");
   const int n_vocab = model.config().n_vocab;
   const int context = o.context > 0 ? o.context : static_cast<int>(prompt.size()) + o.n_predict;
-  LPU_ASSIGN_OR_RETURN(ForwardFn forward, make_session(o, model, context, int8_opt));
+  LPU_ASSIGN_OR_RETURN(Pass pass, make_pass(o, model, context));
+  ForwardFn& forward = pass.forward;
   LogitsWriter logits_out;
   LPU_TRY(logits_out.open(o.logits_path), "");
 
@@ -177,18 +226,29 @@ Status run_decode(const RunOptions& o, const Int8Options& int8_opt) {
   const std::string tail = stream.flush();
   text += tail;
   const auto t2 = Clock::now();
+  const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
+  const double decode_s = std::chrono::duration<double>(t2 - t1).count();
+  const double prefill_rate = prompt.size() / std::max(prefill_s, 1e-9);
+  const double decode_rate = generated.size() > 1 ? (generated.size() - 1) / std::max(decode_s, 1e-9) : 0.0;
   if (o.json) {
-    nlohmann::json j = {{"tokens", generated}, {"text", text}};
+    nlohmann::json j = {{"tokens", generated}, {"text", text}, {"prefill_tokens_per_s", prefill_rate},
+                        {"decode_tokens_per_s", decode_rate}};
+    if (!o.backend.empty()) j["group_size"] = pass.group;
+    if (pass.steps) {
+      nlohmann::json steps = nlohmann::json::array();
+      for (const StepCounters& c : pass.steps()) {
+        steps.push_back({{"variant", c.variant}, {"simulated_cycles", c.cycles},
+                         {"static_latency_cycles", c.static_latency_cycles}});
+      }
+      j["steps"] = steps;
+    }
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("%s\n", tail.c_str());
   }
   std::fflush(stdout);  // the result first, then the timing line on stderr
-  const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
-  const double decode_s = std::chrono::duration<double>(t2 - t1).count();
   std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s; generated: %zu tokens, %.1f tokens/s\n", prompt.size(),
-               prompt.size() / std::max(prefill_s, 1e-9), generated.size(),
-               generated.size() > 1 ? (generated.size() - 1) / std::max(decode_s, 1e-9) : 0.0);
+               prefill_rate, generated.size(), decode_rate);
   return {};
 }
 
@@ -196,7 +256,7 @@ Status run_decode(const RunOptions& o, const Int8Options& int8_opt) {
 
 void add_run_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Decode greedily with the fp32 reference (or int8) forward pass, streaming text");
+  CLI::App* cmd = app.add_subcommand("run", "Decode greedily, streaming text: the fp32 reference, or a compiled Program on the cpu or lpu-sim backend");
   cmd->add_option("model", o->model, "GGUF model")->required();
   cmd->add_option("--prompt,-p", o->prompt, "Prompt text ('-' reads standard input verbatim)");
   cmd->add_option("--prompt-ids", o->prompt_ids, "Evaluate exactly these token ids, e.g. 1,2,3");
@@ -206,19 +266,24 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_flag("--greedy", o->greedy, "Pick the most likely token (the default; ties go to the lowest id)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--special", o->special, "Parse special token texts in the prompt");
-  cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\"} instead of streaming");
+  cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\", ...} instead of streaming");
   cmd->add_option("--logits", o->logits_path, "Write every evaluated token's logits (f32 LE rows) to FILE");
-  cmd->add_flag("--int8", o->int8, "Use the int8 forward pass (int8 weights, activations and KV cache)");
-  CLI::Option* group = cmd->add_option("--group", o->group, "--int8: quantisation group size G (a multiple of 32; default 256)");
-  CLI::Option* kv = cmd->add_option("--kv", o->kv, "--int8: KV cache precision, int8 (default) or f16");
-  CLI::Option* threads = cmd->add_option("--threads", o->threads, "--int8: worker threads (default: all)");
+  cmd->add_option("--backend", o->backend, "Run a compiled Program: cpu (the host) or lpu-sim (the LPU simulator)")
+      ->check(CLI::IsMember({"cpu", "lpu-sim"}));
+  cmd->add_option("--target", o->target, "LPU target preset or JSON file (default: cpu-host for cpu, hmp-217 for lpu-sim)");
+  cmd->add_option("--program", o->program, "Run this Program file instead of compiling");
+  cmd->add_option("--chips", o->chips, "Chips to compile for (default: the least that fit)");
+  cmd->add_flag("--int8", o->int8, "Same as --backend cpu --target cpu-host");
+  CLI::Option* group = cmd->add_option("--group", o->group, "Quantisation group size G (default: the target's K tile)");
+  CLI::Option* kv = cmd->add_option("--kv", o->kv, "KV cache precision, int8 or f16 (default: the target's)");
+  CLI::Option* threads = cmd->add_option("--threads", o->threads, "cpu backend worker threads (default: all)");
   cmd->callback([&action, o, group, kv, threads] {
     const bool given_group = group->count() > 0;
     const bool given_kv = kv->count() > 0;
     const bool given_threads = threads->count() > 0;
     action = [o, given_group, given_kv, given_threads]() -> Status {
-      LPU_ASSIGN_OR_RETURN(Int8Options opt, int8_options(*o, given_group, given_kv, given_threads));
-      return run_decode(*o, opt);
+      LPU_TRY(check_options(*o, given_group, given_kv, given_threads), "");
+      return run_decode(*o);
     };
   });
 }

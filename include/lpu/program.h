@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lpu/model.h"
 #include "lpu/status.h"
 
 namespace lpu {
@@ -23,6 +24,33 @@ struct ProgramVariant {
   std::uint32_t rows = 0;     ///< token rows per step
   std::uint64_t static_latency_cycles = 0;
 };
+
+/// What to compile for (0 / empty: the target's or model's default).
+struct CompileOptions {
+  /// Chips of the system; 0: the least number that fits.
+  std::uint32_t chips = 0;
+  /// Batch slots (rows of a decode step).
+  std::uint32_t slots = 1;
+  /// Largest context bucket; 0: the model's training context.
+  std::uint32_t max_context = 0;
+  /// Group size G; 0: the target's K tile.
+  std::uint32_t group = 0;
+  /// "int8" or "f16"; empty: the target's default.
+  std::string kv;
+  /// Tokens per prefill chunk; 0: min(64, max_context).
+  std::uint32_t prefill_chunk = 0;
+  /// Load an earlier compile of the same inputs from the Program cache
+  /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there.
+  bool use_cache = true;
+};
+
+class Program;
+
+/// Compiles `model` for `target` (a preset name or a JSON file). A model
+/// that does not fit says what it needs and the least number of chips that
+/// would hold it.
+Result<Program> compile_program(const Model& model, const std::string& target,
+                                const CompileOptions& options = {});
 
 class Program {
  public:
