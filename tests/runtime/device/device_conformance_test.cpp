@@ -167,3 +167,52 @@ TEST(Device, UnknownVariantAndRegionsOutsideTheLayout) {
 
 }  // namespace
 }  // namespace lpu
+
+namespace lpu {
+namespace {
+
+// Both backends read the weights where the Program says: swapping the
+// offsets of two same-sized weight tensors in the layout (so each matmul
+// reads the other's bytes) changes the logits, identically on both.
+TEST(Device, BackendsReadWeightsWhereTheProgramSays) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const Program base = compile_for(m, "tiny", 32, KvPrecision::kInt8, 64);
+  program::Program swapped = runtime::program_of(base);
+  program::LayoutEntry* a = nullptr;
+  program::LayoutEntry* b = nullptr;
+  // Two tiled weight entries of one chip with the same size, from different tensors.
+  for (program::LayoutEntry& e : swapped.layout) {
+    if (e.encoding != program::Encoding::kTiledS8 || b != nullptr) continue;
+    for (program::LayoutEntry& f : swapped.layout) {
+      if (&f != &e && f.encoding == e.encoding && f.chip == e.chip && f.pool == e.pool &&
+          f.bytes == e.bytes && f.name != e.name) {
+        a = &e;
+        b = &f;
+        break;
+      }
+    }
+  }
+  ASSERT_NE(b, nullptr);
+  std::swap(a->offset, b->offset);
+  const Program changed = runtime::make_program(std::move(swapped));
+  std::vector<std::vector<float>> out;
+  for (const Program* p : {&base, &changed}) {
+    for (const std::string& backend : device_backends()) {
+      auto d = open_device(backend, "tiny");
+      ASSERT_TRUE(d.ok());
+      ASSERT_TRUE((*d)->load(*p, m).ok());
+      auto r = runtime::SequenceRunner::create(**d, *p, static_cast<std::uint32_t>(m.config().n_vocab));
+      ASSERT_TRUE(r.ok());
+      const std::vector<TokenId> prompt = testing::random_tokens(5, 6, m.config().n_vocab);
+      auto l = r->forward(prompt, true);
+      ASSERT_TRUE(l.ok()) << l.status().to_string();
+      out.push_back(*l);
+    }
+  }
+  EXPECT_TRUE(testing::same_bits(out[0], out[1]));   // base: cpu == lpu-sim
+  EXPECT_TRUE(testing::same_bits(out[2], out[3]));   // swapped: cpu == lpu-sim
+  EXPECT_FALSE(testing::same_bits(out[0], out[2]));  // and the swap shows
+}
+
+}  // namespace
+}  // namespace lpu
