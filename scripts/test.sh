@@ -3,7 +3,8 @@
 # the Python `gguf` package in a cached virtual environment, the SmolLM2
 # model in the model cache), then
 #   1. the release build and its full CTest suite,
-#   2. the GGUF and tokenizer suites again under AddressSanitizer + UBSan,
+#   2. the GGUF, tokenizer, target, Program, compiler, simulator and device
+#      suites again under AddressSanitizer + UBSan,
 #   3. an out-of-tree project built against the installed package.
 # Idempotent: a second run reuses everything. Usage: ./scripts/test.sh
 source "$(dirname "$0")/common.sh"
@@ -20,10 +21,10 @@ log "release build"
 build_preset release
 ctest --preset release
 
-log "GGUF, tokenizer, target, Program and compiler tests under asan+ubsan"
+log "GGUF, tokenizer, target, Program, compiler, simulator and device tests under asan+ubsan"
 build_preset asan-ubsan lpu_gguf_test lpu_tokenizer_test lpu_target_test lpu_program_test \
-  lpu_compiler_test
-ctest --preset asan-ubsan -L 'lpu_gguf_test|lpu_tokenizer_test|lpu_target_test|lpu_program_test|lpu_compiler_test'
+  lpu_compiler_test lpu_sim_test lpu_device_test
+ctest --preset asan-ubsan -L 'lpu_gguf_test|lpu_tokenizer_test|lpu_target_test|lpu_program_test|lpu_compiler_test|lpu_sim_test|lpu_device_test'
 
 log "install and build an out-of-tree consumer with find_package(lpu)"
 prefix="$LPU_ROOT/build/install"
