@@ -6,9 +6,14 @@
 
 namespace lpu::runtime {
 
-Result<SequenceRunner> SequenceRunner::create(Device& device, const Program& program, std::uint32_t n_vocab) {
+Result<SequenceRunner> SequenceRunner::create(Device& device, const Program& program, std::uint32_t n_vocab,
+                                              std::uint32_t slot) {
+  if (slot >= program.slots()) {
+    return invalid_argument("slot " + std::to_string(slot) + " (the Program has " + std::to_string(program.slots()) +
+                            " slots)");
+  }
   LPU_ASSIGN_OR_RETURN(StepIo io, step_io(program_of(program), n_vocab));
-  return SequenceRunner(device, program, std::move(io));
+  return SequenceRunner(device, program, std::move(io), slot);
 }
 
 Status SequenceRunner::write_rows(const std::vector<Region>& where, const std::vector<std::int32_t>& values) {
@@ -20,12 +25,12 @@ Status SequenceRunner::write_rows(const std::vector<Region>& where, const std::v
   return {};
 }
 
-Result<std::vector<float>> SequenceRunner::logits(std::size_t rows) {
+Result<std::vector<float>> SequenceRunner::logits(std::size_t first_row, std::size_t rows) {
   const std::uint32_t nv = io_.n_vocab;
   std::vector<float> out(rows * nv);
   for (const LogitColumns& l : io_.logits) {
     for (std::size_t r = 0; r < rows; ++r) {
-      const std::uint64_t at = l.buffer.offset + (r * nv + l.n0) * 4;
+      const std::uint64_t at = l.buffer.offset + ((first_row + r) * nv + l.n0) * 4;
       LPU_TRY(device_->read({l.buffer.chip, l.buffer.pool, at, 4ull * (l.n1 - l.n0)},
                             std::span(reinterpret_cast<std::uint8_t*>(out.data() + r * nv + l.n0),
                                       4ull * (l.n1 - l.n0))),
@@ -59,7 +64,7 @@ Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> toke
       v = prefill;
       n = prefill->rows;
       for (const program::IndexRegister& r : p.registers) {
-        if (r.reg == 1) LPU_TRY(device_->set_register(r.chip, 1, 0), "prefill slot");
+        if (r.reg == 1) LPU_TRY(device_->set_register(r.chip, 1, slot_), "prefill slot");
       }
     } else {
       for (const program::Variant& c : p.variants) {
@@ -68,10 +73,12 @@ Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> toke
       }
     }
     if (v == nullptr) return out_of_range("no step variant holds position " + std::to_string(position_));
+    // Prefill rows are the chunk's tokens; decode row r is slot r.
+    const std::size_t row0 = v == prefill ? 0 : slot_;
     std::vector<std::int32_t> tok(v->rows, 0), pos(v->rows, 0);
     for (std::size_t r = 0; r < n; ++r) {
-      tok[r] = tokens[i + r];
-      pos[r] = position_ + static_cast<std::int32_t>(r);
+      tok[row0 + r] = tokens[i + r];
+      pos[row0 + r] = position_ + static_cast<std::int32_t>(r);
     }
     LPU_TRY(write_rows(io_.tokens, tok), v->name);
     LPU_TRY(write_rows(io_.positions, pos), v->name);
@@ -79,7 +86,7 @@ Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> toke
     steps_.push_back(std::move(c));
     const bool want = all_logits || i + n == tokens.size();
     if (want) {
-      LPU_ASSIGN_OR_RETURN(std::vector<float> l, logits(n));
+      LPU_ASSIGN_OR_RETURN(std::vector<float> l, logits(row0, n));
       if (all_logits) {
         out.insert(out.end(), l.begin(), l.end());
       } else {

@@ -22,7 +22,8 @@ namespace lpu::runtime {
 
 class SequenceRunner {
  public:
-  static Result<SequenceRunner> create(Device& device, const Program& program, std::uint32_t n_vocab);
+  static Result<SequenceRunner> create(Device& device, const Program& program, std::uint32_t n_vocab,
+                                       std::uint32_t slot = 0);
 
   /// Appends `tokens` at the sequence's position; returns n_vocab logits
   /// per token when all_logits, else the last token's.
@@ -33,13 +34,15 @@ class SequenceRunner {
   const std::vector<StepCounters>& steps() const { return steps_; }
 
  private:
-  SequenceRunner(Device& d, const Program& p, StepIo io) : device_(&d), program_(p), io_(std::move(io)) {}
+  SequenceRunner(Device& d, const Program& p, StepIo io, std::uint32_t slot)
+      : device_(&d), program_(p), io_(std::move(io)), slot_(slot) {}
   Status write_rows(const std::vector<Region>& where, const std::vector<std::int32_t>& values);
-  Result<std::vector<float>> logits(std::size_t rows);
+  Result<std::vector<float>> logits(std::size_t first_row, std::size_t rows);
 
   Device* device_;
   Program program_;
   StepIo io_;
+  std::uint32_t slot_ = 0;
   int position_ = 0;
   std::vector<StepCounters> steps_;
 };

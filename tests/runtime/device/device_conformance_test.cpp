@@ -23,11 +23,16 @@ struct Case {
   KvPrecision kv;
   std::uint32_t context;  // largest bucket
   std::uint32_t chunk;    // prefill rows
+  int threads = 2;
+  std::uint32_t slot = 0;
+  std::uint32_t chips = 0;  // 0: the least that fit
 };
 
 std::string name_of(const ::testing::TestParamInfo<Case>& i) {
   std::string s = std::string(i.param.backend) + "_" + i.param.model + "_" + i.param.target + "_g" +
-                  std::to_string(i.param.group) + "_" + kv_precision_name(i.param.kv);
+                  std::to_string(i.param.group) + "_" + kv_precision_name(i.param.kv) + "_t" +
+                  std::to_string(i.param.threads) + "_slot" + std::to_string(i.param.slot) +
+                  (i.param.chips ? "_chips" + std::to_string(i.param.chips) : "");
   for (char& c : s) {
     if (c == '-') c = '_';
   }
@@ -35,7 +40,7 @@ std::string name_of(const ::testing::TestParamInfo<Case>& i) {
 }
 
 Program compile_for(const Model& m, const std::string& target, int group, KvPrecision kv, std::uint32_t ctx,
-                    std::uint32_t chunk = 0) {
+                    std::uint32_t chunk = 0, std::uint32_t chips = 0) {
   auto t = target::target_preset(target);
   EXPECT_TRUE(t.ok());
   auto input = compiler::model_input_from_file(m.path());
@@ -46,6 +51,7 @@ Program compile_for(const Model& m, const std::string& target, int group, KvPrec
   o.group = static_cast<std::uint32_t>(group);
   o.kv = kv_precision_name(kv);
   o.prefill_chunk = chunk;
+  o.chips = chips;
   auto c = compiler::compile(*input, *t, o);
   EXPECT_TRUE(c.ok()) << c.status().to_string();
   return runtime::make_program(std::move(c->program));
@@ -56,11 +62,12 @@ class DeviceConformance : public ::testing::TestWithParam<Case> {};
 TEST_P(DeviceConformance, PromptAnd64DecodeStepsEqualTheInt8Pass) {
   const Case& c = GetParam();
   const Model m = testing::load_model(testing::synthetic_model_path(c.model));
-  const Program program = compile_for(m, c.target, c.group, c.kv, c.context, c.chunk);
-  auto dev = open_device(c.backend, c.target, {.threads = 2});
+  const Program program = compile_for(m, c.target, c.group, c.kv, c.context, c.chunk, c.chips);
+  if (c.chips != 0) ASSERT_EQ(program.chips(), c.chips);
+  auto dev = open_device(c.backend, c.target, {.threads = c.threads});
   ASSERT_TRUE(dev.ok()) << dev.status().to_string();
   ASSERT_TRUE((*dev)->load(program, m).ok());
-  auto runner = runtime::SequenceRunner::create(**dev, program, static_cast<std::uint32_t>(m.config().n_vocab));
+  auto runner = runtime::SequenceRunner::create(**dev, program, static_cast<std::uint32_t>(m.config().n_vocab), c.slot);
   ASSERT_TRUE(runner.ok()) << runner.status().to_string();
   Int8Session ref = testing::make_int8(m, static_cast<int>(c.context), testing::int8_options(c.group, c.kv, 1, 1));
   const int vocab = m.config().n_vocab;
@@ -105,7 +112,14 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"cpu", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32},
                       Case{"lpu-sim", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32},
                       Case{"cpu", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64},
-                      Case{"lpu-sim", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64}),
+                      Case{"lpu-sim", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64},
+                      // one thread, the second slot, more chips than the least
+                      Case{"cpu", "tiny-dense", "cpu-host", 32, KvPrecision::kInt8, 256, 64, 1, 1},
+                      Case{"lpu-sim", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32, 1, 1},
+                      Case{"cpu", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32, 1, 1},
+                      Case{"cpu", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 0, 64},
+                      Case{"lpu-sim", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 1, 64},
+                      Case{"lpu-sim", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 0, 64}),
     name_of);
 
 TEST(Device, UnknownBackendNamesTheKnownOnes) {
