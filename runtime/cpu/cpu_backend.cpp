@@ -1,6 +1,8 @@
 #include "runtime/cpu/cpu_backend.h"
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <cmath>
 #include <cstring>
 
@@ -26,6 +28,9 @@ struct Ref {
 
 std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
 
+// Weight bytes from which a matmul is split over the thread pool.
+constexpr std::size_t kParallelMatmulBytes = 128 * 1024;
+
 template <typename T>
 T load(const std::uint8_t* p) {
   T v;
@@ -43,6 +48,7 @@ struct FastMatmul {
   isa::Operand x;            // the activation rows
   std::uint32_t rows = 0, k = 0, n = 0, group = 0;
   std::uint8_t w_pool = 0;
+  std::uint16_t w_reg = 0;  // the loads' index register (a prefill's KV cache), or 0
   std::uint64_t w_offset = 0;
   std::uint8_t y_pool = 0;
   std::uint64_t y_offset = 0;
@@ -69,6 +75,19 @@ struct CpuBackend::State {
   RopeAngleSchedule rope;
   const kernels::FloatKernels& fp = kernels::float_kernels();
   const kernels::Int8Kernels& i8 = kernels::int8_kernels();
+  // Scratch reused across instructions and steps.
+  std::vector<float> tmp, scales;
+  std::vector<std::int32_t> sums;
+  std::vector<std::uint8_t> qrow;
+  // Tiled layouts of the KV cache by (n, k, group): built once, not per append.
+  std::map<std::array<std::uint32_t, 3>, isa::TiledAddress> layouts;
+  const isa::TiledAddress& layout(std::uint32_t n, std::uint32_t k, std::uint32_t tile_n, std::uint32_t tile_k,
+                                  std::uint32_t group) {
+    const std::array<std::uint32_t, 3> key{n, k, group};
+    auto it = layouts.find(key);
+    if (it == layouts.end()) it = layouts.emplace(key, isa::TiledAddress(n, k, tile_n, tile_k, group)).first;
+    return it->second;
+  }
   explicit State(const CpuModel& m) : rope(m.config, m.rope_freqs) {}
 };
 
@@ -82,7 +101,7 @@ std::size_t match_fast(const program::Variant& v, const std::vector<Ref>& order,
                        const target::Target& t, FastMatmul& f) {
   if (t.matrix.tile_n != 16 || t.matrix.planes != 1) return i;
   const Instruction& first = v.streams[order[i].chip][order[i].index];
-  if (first.op != Opcode::kLoadWeights || first.src[0].index_reg != 0) return i;
+  if (first.op != Opcode::kLoadWeights) return i;
   const std::uint32_t op = first.op_id;
   std::uint64_t next_block = first.src[0].offset;
   std::size_t j = i;
@@ -90,12 +109,13 @@ std::size_t match_fast(const program::Variant& v, const std::vector<Ref>& order,
   f = FastMatmul{};
   f.chip = order[i].chip;
   f.w_pool = first.src[0].pool;
+  f.w_reg = first.src[0].index_reg;
   f.w_offset = first.src[0].offset;
   while (j + 1 < order.size()) {
     const Instruction& lw = v.streams[order[j].chip][order[j].index];
     const Instruction& mm = v.streams[order[j + 1].chip][order[j + 1].index];
     if (lw.op_id != op || mm.op_id != op || lw.op != Opcode::kLoadWeights || mm.op != Opcode::kMatmul ||
-        order[j].chip != f.chip || order[j + 1].chip != f.chip || lw.src[0].index_reg != 0 ||
+        order[j].chip != f.chip || order[j + 1].chip != f.chip || lw.src[0].index_reg != f.w_reg ||
         lw.src[0].pool != f.w_pool || lw.src[0].offset != next_block || mm.p[1] != lw.p[0] ||
         mm.src[0].index_reg != 0) {
       break;
@@ -242,8 +262,10 @@ void Step::quantize(const float* x, std::size_t x_stride, std::uint32_t rows, st
                     std::uint32_t g, std::uint8_t* out) {
   const std::uint64_t row_bytes = isa::quantized_row_bytes(k, g);
   const std::uint32_t groups = (k + g - 1) / g;
-  std::vector<float> scales(std::size_t{rows} * groups);
-  std::vector<std::int32_t> sums(std::size_t{rows} * groups);
+  std::vector<float>& scales = s_.scales;
+  std::vector<std::int32_t>& sums = s_.sums;
+  scales.resize(std::size_t{rows} * groups);
+  sums.resize(std::size_t{rows} * groups);
   for (std::uint32_t r = 0; r < rows; ++r) std::memset(out + r * row_bytes, 0, align64(k));
   s_.i8.quantize_rows(x, x_stride, rows, k, g, reinterpret_cast<std::int8_t*>(out), row_bytes,
                       scales.data(), sums.data());
@@ -278,7 +300,8 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* w = f32(c, in.src[1], 0, p[1], in, e);
       float* y = f32(c, in.dst, 0, n, in, e);
       if (!x || !w || !y) return e;
-      std::vector<float> tmp(n);
+      std::vector<float>& tmp = s_.tmp;
+      tmp.resize(n);
       for (std::uint32_t q = 0; q < p[0]; ++q) s_.fp.rmsnorm(x + std::uint64_t{q} * p[1], w, p[1], p_.meta.rms_eps, tmp.data() + std::uint64_t{q} * p[1]);
       std::memcpy(y, tmp.data(), 4 * n);
       return {};
@@ -295,7 +318,8 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* x = f32(c, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + 2ull * p[1], in, e);
       float* y = f32(c, in.dst, 0, std::uint64_t{p[0]} * p[1], in, e);
       if (!x || !y) return e;
-      std::vector<float> tmp(std::uint64_t{p[0]} * p[1]);
+      std::vector<float>& tmp = s_.tmp;
+      tmp.resize(std::uint64_t{p[0]} * p[1]);
       for (std::uint32_t q = 0; q < p[0]; ++q) {
         const float* g = x + std::uint64_t{q} * p[2];
         s_.fp.silu_mul(g, g + p[1], p[1], tmp.data() + std::uint64_t{q} * p[1]);
@@ -413,19 +437,20 @@ Status Step::kv_append(const Ref& r, const Instruction& in) {
     return {};
   }
   const auto rg = static_cast<std::uint32_t>((c.head_dim + 31) / 32 * 32);
-  std::vector<std::uint8_t> q(isa::quantized_row_bytes(hd, rg));
+  std::vector<std::uint8_t>& q = s_.qrow;
+  q.resize(isa::quantized_row_bytes(hd, rg));
   quantize(x, hd, 1, hd, rg, q.data());
   const float scale = load<float>(q.data() + align64(hd));
   const std::uint32_t tn = t_.matrix.tile_n, tk = t_.matrix.tile_k;
   if (p[3] == 0) {
-    const isa::TiledAddress a(ctx, hd, tn, tk, rg);
+    const isa::TiledAddress& a = s_.layout(ctx, hd, tn, tk, rg);
     std::uint8_t* d = at(r.chip, in.dst, 0, a.bytes(), in, e);
     if (!d) return e;
     std::memcpy(d + a.scale_offset(up, 0), &scale, 4);
     for (std::uint32_t i = 0; i < hd; ++i) d[a.value_offset(up, i)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[i]) + 128);
     return {};
   }
-  const isa::TiledAddress a(hd, ctx, tn, tk, p_.meta.group);
+  const isa::TiledAddress& a = s_.layout(hd, ctx, tn, tk, p_.meta.group);
   const std::uint64_t vs = align64(a.bytes());
   std::uint8_t* d = at(r.chip, in.dst, 0, vs + 4ull * ctx, in, e);
   if (!d) return e;
@@ -588,6 +613,7 @@ Status Step::fast_matmul(const FastMatmul& f) {
   const std::uint8_t* x = at(f.chip, f.x, 0, f.x.bytes, none, e);
   isa::Operand w;
   w.pool = f.w_pool;
+  w.index_reg = f.w_reg;
   w.offset = f.w_offset;
   const std::size_t wbytes = kernels::packed_bytes(f.n, f.k, f.group);
   const std::uint8_t* wp = at(f.chip, w, 0, wbytes, none, e);
@@ -619,7 +645,10 @@ Status Step::fast_matmul(const FastMatmul& f) {
   xv.scales = scales.data();
   xv.sums = sums.data();
   kernels::MatmulOptions o;
-  o.pool = pool_;
+  // Small matrices (attention over a KV head) run on the calling thread: a
+  // parallel region costs more than they do. Chosen by shape alone, and
+  // matmul_s8 gives the same bits on any number of threads.
+  o.pool = wbytes >= kParallelMatmulBytes ? pool_ : nullptr;
   o.y_stride = f.y_stride;
   kernels::matmul_s8(kernels::packed_view(wp, f.n, f.k, f.group), xv, yp, o);
   return {};

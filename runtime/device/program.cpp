@@ -13,7 +13,10 @@ Result<Program> Program::load(const std::string& path) {
 
 Status Program::save(const std::string& path) const { return program::write_program(impl_->program, path); }
 
-const std::string& Program::hash() const { return impl_->hash; }
+const std::string& Program::hash() const {
+  std::call_once(impl_->hash_once, [this] { impl_->hash = program::program_hash(impl_->program); });
+  return impl_->hash;
+}
 const std::string& Program::model_hash() const { return impl_->program.meta.model_hash; }
 const std::string& Program::target_name() const { return impl_->program.meta.target_name; }
 const std::string& Program::target_hash() const { return impl_->program.meta.target_hash; }
@@ -36,7 +39,6 @@ namespace runtime {
 
 Program make_program(program::Program p) {
   auto impl = std::make_shared<Program::Impl>();
-  impl->hash = program::program_hash(p);
   impl->program = std::move(p);
   return Program(std::move(impl));
 }

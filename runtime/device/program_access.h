@@ -1,6 +1,9 @@
 #pragma once
 // Library-internal view of lpu::Program: the lib/program Program it wraps.
 
+#include <mutex>
+#include <string>
+
 #include "include/lpu/program.h"
 #include "lib/program/program.h"
 
@@ -8,13 +11,16 @@ namespace lpu {
 
 struct Program::Impl {
   program::Program program;
-  std::string hash;
+  // SHA-256 of the serialised Program, computed on first use (it reads
+  // every instruction: a large Program takes a while).
+  mutable std::once_flag hash_once;
+  mutable std::string hash;
 };
 
 namespace runtime {
 
 inline const program::Program& program_of(const Program& p) { return p.impl().program; }
-/// Wraps a built Program (hashing it once).
+/// Wraps a built Program.
 Program make_program(program::Program p);
 
 }  // namespace runtime

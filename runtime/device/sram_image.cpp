@@ -40,8 +40,11 @@ void pack_tiled(const kernels::QuantizedRows& q, std::size_t per_expert, const L
     for (const isa::Segment& sg : a.segments()) {
       const float scale = q.scales(r)[sg.k0 / q.group_size()];
       std::memcpy(out + a.scale_offset(c, sg.k0), &scale, sizeof scale);
+      // Byte 4 j + i of vector v of the column's panel holds k = k0 + 4 v + i.
+      std::uint8_t* first = out + a.value_offset(c, sg.k0);
       for (std::uint32_t kk = sg.k0; kk < sg.k1; ++kk) {
-        out[a.value_offset(c, kk)] = static_cast<std::uint8_t>(w[kk] + 128);
+        const std::uint32_t rel = kk - sg.k0;
+        first[(rel / 4) * 64 + rel % 4] = static_cast<std::uint8_t>(w[kk] + 128);
       }
     }
   }

@@ -3,16 +3,30 @@
 namespace lpu::sim {
 
 std::string describe(const InstrRef& r, const isa::Instruction& in) {
-  std::string s = "chip " + std::to_string(r.chip) + " [" + std::to_string(r.index) + "] #" +
-                   std::to_string(in.seq) + " @" + std::to_string(in.issue_cycle) + " ";
-  s += static_cast<unsigned>(in.op) < static_cast<unsigned>(isa::Opcode::kOpcodeCount)
-           ? std::string(isa::opcode_name(in.op))
-           : "op#" + std::to_string(static_cast<unsigned>(in.op));
+  // Appended piece by piece (GCC 12 warns falsely on long "a" + b chains).
+  std::string s = "chip ";
+  s += std::to_string(r.chip);
+  s += " [";
+  s += std::to_string(r.index);
+  s += "] #";
+  s += std::to_string(in.seq);
+  s += " @";
+  s += std::to_string(in.issue_cycle);
+  s += ' ';
+  if (static_cast<unsigned>(in.op) < static_cast<unsigned>(isa::Opcode::kOpcodeCount)) {
+    s += isa::opcode_name(in.op);
+  } else {
+    s += "op#";
+    s += std::to_string(static_cast<unsigned>(in.op));
+  }
   return s;
 }
 
 Status sim_error(const InstrRef& r, const isa::Instruction& in, const std::string& what) {
-  return failed_precondition(describe(r, in) + ": " + what);
+  std::string s = describe(r, in);
+  s += ": ";
+  s += what;
+  return failed_precondition(std::move(s));
 }
 
 }  // namespace lpu::sim
