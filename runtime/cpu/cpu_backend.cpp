@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <tuple>
 #include <cmath>
 #include <cstring>
+#include <cstdio>
+#include <cstdlib>
 
 #include "kernels/dispatch/int8_kernels.h"
 #include "kernels/float/dot_axpy.h"
@@ -27,6 +30,9 @@ struct Ref {
 };
 
 std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
+
+// Instructions of an attention op from which its scratch sets run concurrently.
+constexpr std::size_t kParallelAttentionItems = 2048;
 
 // Weight bytes from which a matmul is split over the thread pool.
 constexpr std::size_t kParallelMatmulBytes = 128 * 1024;
@@ -55,10 +61,22 @@ struct FastMatmul {
   std::uint32_t y_stride = 0;  // floats
 };
 
+// An attention op whose per-(row, KV head) units fall into groups by the
+// scratch set they use (att.qq<i>, att.sc<i>, att.pq<i>): units of one
+// group depend on each other through their scratch, units of different
+// groups touch disjoint bytes (checked when planning), so the groups run
+// concurrently, each in program order.
+struct ParallelOp {
+  std::size_t begin = 0, end = 0;                              // in `order`
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> groups;  // unit ranges per set
+};
+
 struct CpuBackend::Plan {
   std::vector<Ref> order;  // program order
   // Runs of `order` executed as one matmul call: [begin, end) -> call.
   std::vector<std::pair<std::pair<std::size_t, std::size_t>, FastMatmul>> fast;
+  std::unordered_map<std::size_t, std::size_t> fast_at;  // begin -> index into fast
+  std::vector<ParallelOp> parallel;
 };
 
 struct CpuBackend::State {
@@ -75,10 +93,6 @@ struct CpuBackend::State {
   RopeAngleSchedule rope;
   const kernels::FloatKernels& fp = kernels::float_kernels();
   const kernels::Int8Kernels& i8 = kernels::int8_kernels();
-  // Scratch reused across instructions and steps.
-  std::vector<float> tmp, scales;
-  std::vector<std::int32_t> sums;
-  std::vector<std::uint8_t> qrow;
   // Tiled layouts of the KV cache by (n, k, group): built once, not per append.
   std::map<std::array<std::uint32_t, 3>, isa::TiledAddress> layouts;
   const isa::TiledAddress& layout(std::uint32_t n, std::uint32_t k, std::uint32_t tile_n, std::uint32_t tile_k,
@@ -256,14 +270,18 @@ class Step {
   std::vector<runtime::ChipImage>& img_;
   CpuBackend::State& s_;
   kernels::ThreadPool* pool_;
+  // Scratch reused across instructions (a Step per concurrent task).
+  std::vector<float> tmp_, scales_;
+  std::vector<std::int32_t> sums_;
+  std::vector<std::uint8_t> qrow_;
 };
 
 void Step::quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
                     std::uint32_t g, std::uint8_t* out) {
   const std::uint64_t row_bytes = isa::quantized_row_bytes(k, g);
   const std::uint32_t groups = (k + g - 1) / g;
-  std::vector<float>& scales = s_.scales;
-  std::vector<std::int32_t>& sums = s_.sums;
+  std::vector<float>& scales = scales_;
+  std::vector<std::int32_t>& sums = sums_;
   scales.resize(std::size_t{rows} * groups);
   sums.resize(std::size_t{rows} * groups);
   for (std::uint32_t r = 0; r < rows; ++r) std::memset(out + r * row_bytes, 0, align64(k));
@@ -300,7 +318,7 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* w = f32(c, in.src[1], 0, p[1], in, e);
       float* y = f32(c, in.dst, 0, n, in, e);
       if (!x || !w || !y) return e;
-      std::vector<float>& tmp = s_.tmp;
+      std::vector<float>& tmp = tmp_;
       tmp.resize(n);
       for (std::uint32_t q = 0; q < p[0]; ++q) s_.fp.rmsnorm(x + std::uint64_t{q} * p[1], w, p[1], p_.meta.rms_eps, tmp.data() + std::uint64_t{q} * p[1]);
       std::memcpy(y, tmp.data(), 4 * n);
@@ -318,7 +336,7 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* x = f32(c, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + 2ull * p[1], in, e);
       float* y = f32(c, in.dst, 0, std::uint64_t{p[0]} * p[1], in, e);
       if (!x || !y) return e;
-      std::vector<float>& tmp = s_.tmp;
+      std::vector<float>& tmp = tmp_;
       tmp.resize(std::uint64_t{p[0]} * p[1]);
       for (std::uint32_t q = 0; q < p[0]; ++q) {
         const float* g = x + std::uint64_t{q} * p[2];
@@ -437,7 +455,7 @@ Status Step::kv_append(const Ref& r, const Instruction& in) {
     return {};
   }
   const auto rg = static_cast<std::uint32_t>((c.head_dim + 31) / 32 * 32);
-  std::vector<std::uint8_t>& q = s_.qrow;
+  std::vector<std::uint8_t>& q = qrow_;
   q.resize(isa::quantized_row_bytes(hd, rg));
   quantize(x, hd, 1, hd, rg, q.data());
   const float scale = load<float>(q.data() + align64(hd));
@@ -656,6 +674,139 @@ Status Step::fast_matmul(const FastMatmul& f) {
 
 }  // namespace
 
+namespace {
+
+using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
+// Byte ranges (keyed by chip and pool in the high bits) an instruction
+// reads or writes; indexed operands at every value their register takes.
+void touch(const program::Program& p, const Instruction& in, std::uint32_t chip, Ranges& reads, Ranges& writes) {
+  auto key = [](std::uint32_t c, std::uint8_t pool, std::uint64_t off) {
+    return (std::uint64_t{c} << 48) | (std::uint64_t{pool} << 40) | off;
+  };
+  auto add = [&](const isa::Operand& o, std::uint32_t c, Ranges& out) {
+    if (!o.present()) return;
+    std::uint64_t reach = 0;
+    if (o.index_reg != 0) {
+      for (const program::IndexRegister& r : p.registers) {
+        if (r.chip == c && r.reg == o.index_reg && r.count > 0) reach = (std::uint64_t{r.count} - 1) * r.stride_bytes;
+      }
+    }
+    out.emplace_back(key(c, o.pool, o.offset), key(c, o.pool, o.end() + reach));
+  };
+  for (const isa::Operand& o : in.src) add(o, chip, reads);
+  add(in.dst, in.op == Opcode::kSend ? in.p[0] : chip, writes);
+}
+
+bool overlaps(Ranges a, Ranges b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (a[i].second <= b[j].first) {
+      ++i;
+    } else if (b[j].second <= a[i].first) {
+      ++j;
+    } else {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The attention ops of `order` whose work can run concurrently: each
+// item (a whole-matmul run or one instruction) belongs to the scratch set
+// (act.att.qq<i>, act.att.sc<i>, act.att.pq<i>) its operands touch; items
+// of one set stay in program order, and sets are checked to touch
+// disjoint bytes otherwise.
+std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::Variant& v,
+                                      const std::vector<Ref>& order,
+                                      const std::unordered_map<std::size_t, std::size_t>& fast_at,
+                                      const std::vector<std::pair<std::pair<std::size_t, std::size_t>, FastMatmul>>& fast) {
+  struct Scratch { std::uint32_t chip; std::uint8_t pool; std::uint64_t lo, hi; int set; };
+  std::vector<Scratch> scratch;
+  for (const program::LayoutEntry& e : p.layout) {
+    for (const char* prefix : {"act.att.qq", "act.att.sc", "act.att.pq"}) {
+      if (e.name.rfind(prefix, 0) == 0) {
+        scratch.push_back({e.chip, e.pool, e.offset, e.offset + e.bytes, std::stoi(e.name.substr(10))});
+      }
+    }
+  }
+  auto set_of = [&](const Instruction& in, std::uint32_t chip) {
+    for (const isa::Operand* o : {&in.src[0], &in.src[1], &in.src[2], &in.dst}) {
+      if (!o->present()) continue;
+      for (const Scratch& sc : scratch) {
+        if (sc.chip == chip && sc.pool == o->pool && o->offset >= sc.lo && o->offset < sc.hi) {
+          return sc.set + 1000 * static_cast<int>(chip);
+        }
+      }
+    }
+    return -1;
+  };
+  std::vector<ParallelOp> out;
+  std::size_t i = 0;
+  while (i < order.size()) {
+    const std::uint32_t op = v.streams[order[i].chip][order[i].index].op_id;
+    std::size_t end = i;
+    while (end < order.size() && v.streams[order[end].chip][order[end].index].op_id == op) ++end;
+    if (op >= p.ops.size() || p.ops[op].kind != "attention" || scratch.empty()) {
+      i = end;
+      continue;
+    }
+    ParallelOp par;
+    par.begin = i;
+    par.end = end;
+    std::map<int, std::size_t> group_of;
+    std::vector<Ranges> reads, writes;
+    bool ok = true;
+    for (std::size_t k = i; k < end && ok;) {
+      std::size_t next = k + 1;
+      int set = -1;
+      if (const auto f = fast_at.find(k); f != fast_at.end()) {
+        next = fast[f->second].first.second;
+        const Ref& mr = order[k + 1];  // the run's first matrix pass
+        set = set_of(v.streams[mr.chip][mr.index], mr.chip);
+      } else {
+        const Instruction& in = v.streams[order[k].chip][order[k].index];
+        if (in.op == Opcode::kMatmul || in.op == Opcode::kLoadWeights) ok = false;  // plane state is shared
+        set = set_of(in, order[k].chip);
+      }
+      if (next > end || set < 0) ok = false;
+      if (!ok) break;
+      auto [it, fresh] = group_of.try_emplace(set, par.groups.size());
+      if (fresh) {
+        par.groups.emplace_back();
+        reads.emplace_back();
+        writes.emplace_back();
+      }
+      auto& g = par.groups[it->second];
+      if (!g.empty() && g.back().second == k) {
+        g.back().second = next;
+      } else {
+        g.emplace_back(k, next);
+      }
+      for (std::size_t q = k; q < next; ++q) {
+        touch(p, v.streams[order[q].chip][order[q].index], order[q].chip, reads[it->second], writes[it->second]);
+      }
+      k = next;
+    }
+    // Few items (a decode step's heads) cost less than a parallel region.
+    const std::size_t items = end - i;
+    if (ok && par.groups.size() > 1 && items >= kParallelAttentionItems) {
+      for (std::size_t a = 0; a < par.groups.size() && ok; ++a) {
+        for (std::size_t b = a + 1; b < par.groups.size() && ok; ++b) {
+          if (overlaps(writes[a], writes[b]) || overlaps(writes[a], reads[b]) || overlaps(reads[a], writes[b])) ok = false;
+        }
+      }
+      if (ok) out.push_back(std::move(par));
+    }
+    i = end;
+  }
+  return out;
+}
+
+}  // namespace
+
 Status CpuBackend::run(const std::string& name) {
   const program::Variant* v = p_.find_variant(name);
   if (v == nullptr) return not_found("the Program has no variant '" + name + "'");
@@ -673,26 +824,45 @@ Status CpuBackend::run(const std::string& name) {
       FastMatmul f;
       const std::size_t end = match_fast(*v, plan->order, i, t_, f);
       if (end > i) {
+        plan->fast_at[i] = plan->fast.size();
         plan->fast.push_back({{i, end}, f});
         i = end;
       } else {
         ++i;
       }
     }
+    if (pool_->threads() > 1) plan->parallel = plan_parallel(p_, *v, plan->order, plan->fast_at, plan->fast);
   }
-  Step step(p_, t_, model_, images_, *state_, pool_.get());
-  std::size_t next_fast = 0;
-  for (std::size_t i = 0; i < plan->order.size();) {
-    if (next_fast < plan->fast.size() && plan->fast[next_fast].first.first == i) {
-      LPU_TRY(step.fast_matmul(plan->fast[next_fast].second), "variant " + name);
-      i = plan->fast[next_fast].first.second;
-      ++next_fast;
-      continue;
+  // Runs order[b, e) on `step`, whole-matmul runs as one call each.
+  auto run_range = [&](Step& step, std::size_t b, std::size_t e) -> Status {
+    for (std::size_t i = b; i < e;) {
+      if (const auto f = plan->fast_at.find(i); f != plan->fast_at.end()) {
+        LPU_TRY(step.fast_matmul(plan->fast[f->second].second), "");
+        i = plan->fast[f->second].first.second;
+        continue;
+      }
+      const Ref& r = plan->order[i];
+      LPU_TRY(step.run(r, v->streams[r.chip][r.index]), "");
+      ++i;
     }
-    const Ref& r = plan->order[i];
-    LPU_TRY(step.run(r, v->streams[r.chip][r.index]), "variant " + name);
-    ++i;
+    return {};
+  };
+  Step step(p_, t_, model_, images_, *state_, pool_.get());
+  std::size_t done = 0;
+  for (const ParallelOp& par : plan->parallel) {
+    LPU_TRY(run_range(step, done, par.begin), "variant " + name);
+    std::vector<Status> st(par.groups.size());
+    pool_->run(par.groups.size(), [&](std::size_t g) {
+      Step local(p_, t_, model_, images_, *state_, nullptr);
+      for (const auto& [ub, ue] : par.groups[g]) {
+        st[g] = run_range(local, ub, ue);
+        if (!st[g].ok()) return;
+      }
+    });
+    for (const Status& s : st) LPU_TRY(s, "variant " + name);
+    done = par.end;
   }
+  LPU_TRY(run_range(step, done, plan->order.size()), "variant " + name);
   return {};
 }
 
