@@ -134,7 +134,7 @@ TEST(SimHazard, WriteOverAPendingRead) {
   move_to(v, 0, b, v.streams[0][q].end_cycle());
   const auto r = f.go(p);
   ASSERT_FALSE(r.ok());
-  const std::string& m = r.status().message();
+  const std::string m = r.status().message();
   // Caught first by whichever check it breaks first in issue order (a bank
   // the pulled-back norm shares with a matrix pass, or the read of h).
   EXPECT_TRUE(m.find("WAR") != std::string::npos || m.find("RAW") != std::string::npos ||
