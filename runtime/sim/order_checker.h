@@ -25,7 +25,9 @@ struct AccessTime {
 
 class OrderChecker {
  public:
-  OrderChecker(std::uint32_t chips, std::uint32_t pools);
+  /// Tracks every chip's pools, or only chip `only` when given (the other
+  /// chips' accesses must not be passed).
+  OrderChecker(std::uint32_t chips, std::uint32_t pools, std::uint32_t only = UINT32_MAX);
 
   /// "" when legal, else "RAW ..."/"WAR ..."/"WAW ..." naming the range
   /// and the earlier instruction (by seq) it conflicts with. An
@@ -59,7 +61,11 @@ class OrderChecker {
   static std::string check_write(const Cell& c, const AccessTime& t, const std::string& range);
 
   std::uint32_t pools_;
-  std::vector<Cells> mem_;  // chip * pools + pool
+  std::uint32_t only_;
+  std::vector<Cells> mem_;  // (chip or 0) * pools + pool
+  Cells& cells(std::uint32_t chip, std::uint32_t pool) {
+    return mem_[std::size_t{only_ == UINT32_MAX ? chip : 0} * pools_ + pool];
+  }
   std::unordered_map<std::uint64_t, Cell> keys_;
 };
 

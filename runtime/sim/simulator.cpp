@@ -41,6 +41,8 @@ std::uint64_t reg_key(std::uint32_t chip, std::uint16_t reg) {
   return (1ull << 61) | register_key(chip, reg);
 }
 
+std::uint32_t chips_of(const program::Variant& v) { return static_cast<std::uint32_t>(v.streams.size()); }
+
 const char* unit_kind_name(int u) {
   return std::string_view(isa::unit_name(static_cast<Unit>(u))).data();
 }
@@ -154,6 +156,77 @@ void check_chip(const program::Program& p, const target::Target& t, const Regist
   }
 }
 
+
+// The program-order checks of chip c: its own instructions and the sends
+// landing on it, in seq order. Returns (seq, error) of the first fault, or
+// (UINT32_MAX, ok).
+std::pair<std::uint32_t, Status> check_order_chip(const program::Variant& v, std::uint32_t c,
+                                                  const std::vector<std::vector<Timed>>& timed,
+                                                  std::vector<InstrRef>& incoming, const RegisterTable& regs,
+                                                  const target::Target& t) {
+  const auto& stream = v.streams[c];
+  std::vector<std::uint32_t> own(stream.size());
+  for (std::uint32_t i = 0; i < own.size(); ++i) own[i] = i;
+  std::sort(own.begin(), own.end(), [&](std::uint32_t a, std::uint32_t b) { return stream[a].seq < stream[b].seq; });
+  std::sort(incoming.begin(), incoming.end(), [&](const InstrRef& a, const InstrRef& b) {
+    return v.streams[a.chip][a.index].seq < v.streams[b.chip][b.index].seq;
+  });
+  OrderChecker order(chips_of(v), static_cast<std::uint32_t>(t.pools.size()), c);
+  std::vector<MemRange> ranges;
+  std::vector<std::uint64_t> keys;
+  std::size_t oi = 0, ii = 0;
+  while (oi < own.size() || ii < incoming.size()) {
+    const bool take_own = ii == incoming.size() ||
+                          (oi < own.size() && stream[own[oi]].seq < v.streams[incoming[ii].chip][incoming[ii].index].seq);
+    const InstrRef ref = take_own ? InstrRef{c, own[oi++]} : incoming[ii++];
+    const Instruction& in = v.streams[ref.chip][ref.index];
+    const Timed& tt = timed[ref.chip][ref.index];
+    const AccessTime rd{tt.read, tt.read_end, in.seq};
+    const AccessTime wr{tt.land, tt.land, in.seq};
+    ranges.clear();
+    memory_ranges(in, ref.chip, regs, ranges);
+    keys.clear();
+    if (take_own) {
+      for (int k = 0; k < 3; ++k) {
+        const isa::Operand& o = in.src[static_cast<std::size_t>(k)];
+        if (o.present() && o.index_reg != 0) keys.push_back(reg_key(c, o.index_reg));
+      }
+      if (in.op != Opcode::kSend && in.dst.present() && in.dst.index_reg != 0) keys.push_back(reg_key(c, in.dst.index_reg));
+      if (in.op == Opcode::kMatmul) keys.push_back(slot_key(c, in.unit_index, in.p[1]));
+    } else if (in.dst.present() && in.dst.index_reg != 0) {
+      keys.push_back(reg_key(c, in.dst.index_reg));
+    }
+    std::string err;
+    for (const MemRange& r : ranges) {
+      if (r.chip == c && !r.write && take_own && err.empty()) err = order.read(r.chip, r.pool, r.lo, r.hi, rd);
+    }
+    for (std::uint64_t key : keys) {
+      if (err.empty()) err = order.read_key(key, rd, (key >> 62) ? "a weight-buffer slot" : "an index register");
+    }
+    for (const MemRange& r : ranges) {
+      if (r.chip == c && r.write && err.empty()) err = order.write(r.chip, r.pool, r.lo, r.hi, wr);
+    }
+    if (take_own && err.empty() && in.op == Opcode::kLoadWeights) {
+      err = order.write_key(slot_key(c, in.unit_index, in.p[0]), wr, "a weight-buffer slot");
+    }
+    if (take_own && err.empty() && in.op == Opcode::kSelectExperts) {
+      const RegisterRuns runs = select_experts_registers(in);
+      for (std::uint32_t r = 0; r < runs.expert_count && err.empty(); ++r) {
+        err = order.write_key(reg_key(c, static_cast<std::uint16_t>(runs.expert_first + r)), wr, "an index register");
+      }
+      for (std::uint32_t r = 0; r < runs.combine_count && err.empty(); ++r) {
+        err = order.write_key(reg_key(c, static_cast<std::uint16_t>(runs.combine_first + r)), wr, "an index register");
+      }
+    }
+    if (!err.empty()) return {in.seq, sim_error(ref, in, err)};
+    for (const MemRange& r : ranges) {
+      if (r.chip == c && !r.write && take_own) order.commit_read(r.chip, r.pool, r.lo, r.hi, rd);
+    }
+    for (std::uint64_t key : keys) order.commit_read_key(key, rd);
+  }
+  return {UINT32_MAX, Status{}};
+}
+
 }  // namespace
 
 Simulator::Simulator(const program::Program& p, const target::Target& t, StepModel model)
@@ -196,55 +269,25 @@ Result<StepReport> Simulator::run(const std::string& name, const SimOptions& opt
   for (std::uint32_t c = 0; c < chips; ++c) {
     for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) by_seq[v->streams[c][i].seq] = {c, i};
   }
-  OrderChecker order(chips, static_cast<std::uint32_t>(t_.pools.size()));
-  std::vector<MemRange> ranges;
-  std::vector<std::uint64_t> keys;
-  for (std::size_t s = 0; s < total; ++s) {
-    const InstrRef ref = by_seq[s];
-    const Instruction& in = v->streams[ref.chip][ref.index];
-    const Timed& tt = timed[ref.chip][ref.index];
-    const AccessTime rd{tt.read, tt.read_end, in.seq};
-    const AccessTime wr{tt.land, tt.land, in.seq};
-    ranges.clear();
-    memory_ranges(in, ref.chip, regs_, ranges);
-    // The keys (index registers, a plane's buffer slot) it reads.
-    keys.clear();
-    for (int k = 0; k < 3; ++k) {
-      const isa::Operand& o = in.src[static_cast<std::size_t>(k)];
-      if (o.present() && o.index_reg != 0) keys.push_back(reg_key(ref.chip, o.index_reg));
+  // A chip's memory, slots and registers change only through its own
+  // instructions and the sends that land on it, so each chip is checked
+  // on its own, in program order, concurrently with the others.
+  std::vector<std::vector<InstrRef>> incoming(chips);
+  for (std::uint32_t c = 0; c < chips; ++c) {
+    for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) {
+      const Instruction& in = v->streams[c][i];
+      if (in.op == Opcode::kSend && in.p[0] < chips) incoming[in.p[0]].push_back({c, i});
     }
-    if (in.dst.present() && in.dst.index_reg != 0) {
-      keys.push_back(reg_key(in.op == Opcode::kSend ? in.p[0] : ref.chip, in.dst.index_reg));
-    }
-    if (in.op == Opcode::kMatmul) keys.push_back(slot_key(ref.chip, in.unit_index, in.p[1]));
-    std::string err;
-    for (const MemRange& r : ranges) {
-      if (!r.write && err.empty()) err = order.read(r.chip, r.pool, r.lo, r.hi, rd);
-    }
-    for (std::uint64_t key : keys) {
-      if (err.empty()) err = order.read_key(key, rd, (key >> 62) ? "a weight-buffer slot" : "an index register");
-    }
-    for (const MemRange& r : ranges) {
-      if (r.write && err.empty()) err = order.write(r.chip, r.pool, r.lo, r.hi, wr);
-    }
-    if (err.empty() && in.op == Opcode::kLoadWeights) {
-      err = order.write_key(slot_key(ref.chip, in.unit_index, in.p[0]), wr, "a weight-buffer slot");
-    }
-    if (err.empty() && in.op == Opcode::kSelectExperts) {
-      const RegisterRuns runs = select_experts_registers(in);
-      for (std::uint32_t r = 0; r < runs.expert_count && err.empty(); ++r) {
-        err = order.write_key(reg_key(ref.chip, static_cast<std::uint16_t>(runs.expert_first + r)), wr, "an index register");
-      }
-      for (std::uint32_t r = 0; r < runs.combine_count && err.empty(); ++r) {
-        err = order.write_key(reg_key(ref.chip, static_cast<std::uint16_t>(runs.combine_first + r)), wr, "an index register");
-      }
-    }
-    for (const MemRange& r : ranges) {
-      if (!r.write) order.commit_read(r.chip, r.pool, r.lo, r.hi, rd);
-    }
-    for (std::uint64_t key : keys) order.commit_read_key(key, rd);
-    if (!err.empty()) return sim_error(ref, in, err).with_context("variant " + name);
   }
+  std::vector<std::pair<std::uint32_t, Status>> order_error(chips, {UINT32_MAX, Status{}});
+  tbb::parallel_for(std::uint32_t{0}, chips, [&](std::uint32_t c) {
+    order_error[c] = check_order_chip(*v, c, timed, incoming[c], regs_, t_);
+  });
+  std::uint32_t first = 0;
+  for (std::uint32_t c = 1; c < chips; ++c) {
+    if (order_error[c].first < order_error[first].first) first = c;
+  }
+  if (chips > 0 && order_error[first].first != UINT32_MAX) return order_error[first].second.with_context("variant " + name);
 
   if (!options.timing_only) {
     if (images_.size() != chips) return failed_precondition("functional simulation needs the chips' SRAM images");
