@@ -7,5 +7,6 @@ lpu_add_test(lpu_kernels_float_test
   ${CMAKE_CURRENT_LIST_DIR}/float_softmax_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/float_activation_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/float_rope_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/float_topk_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/float_topk_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/float_spec_oracle_test.cpp)
 target_link_libraries(lpu_kernels_float_test PRIVATE lpu_kernels)
