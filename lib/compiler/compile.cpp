@@ -31,6 +31,10 @@
 namespace lpu::compiler {
 namespace {
 
+// Prefill variants go to every bucket only while the largest has at most
+// this many instructions (their scheduling time and text grow with it).
+constexpr std::uint64_t kMaxPrefillBucketInstructions = 2'000'000;
+
 // Context buckets: powers of two from 128 up to the largest, which is
 // always one of them.
 std::vector<std::uint32_t> buckets(std::uint32_t max_ctx) {
@@ -363,12 +367,8 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   // Variants are independent: each is scheduled on its own, on the
   // thread pool, one task per variant, and lands in its own slot, so the
   // Program does not depend on the thread count.
-  const std::size_t n = specs.size();
-  std::vector<std::optional<ScheduledVariant>> done(n);
-  std::vector<Status> failed(n);
   std::mutex progress_mutex;
   std::size_t finished = 0;
-  if (progress) progress("schedule", 0, n);
   // A variant's scheduler state is several times its instructions; for
   // large models (weight blocks in the millions) variants go one at a
   // time so that peak memory stays one variant's.
@@ -378,26 +378,75 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   }
   const std::uint64_t blocks =
       weight_bytes / std::max<std::uint64_t>(1, std::uint64_t{t.matrix.tile_n} * std::min(t.matrix.tile_k, s.group));
-  const std::size_t grain = blocks > 1'000'000 ? n : 1;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), [&](const tbb::blocked_range<std::size_t>& r) {
-    for (std::size_t vi = r.begin(); vi < r.end(); ++vi) {
-      auto v = schedule_variant(specs[vi], m, t, s, p, place, prog.registers);
-      if (v.ok()) {
-        done[vi].emplace(std::move(v).value());
-      } else {
-        failed[vi] = v.status();
+  auto schedule_all = [&](const std::vector<VariantSpec>& list, std::size_t total,
+                          std::vector<std::optional<ScheduledVariant>>& done, std::vector<Status>& failed) {
+    const std::size_t n = list.size();
+    done.assign(n, std::nullopt);
+    failed.assign(n, Status{});
+    const std::size_t grain = blocks > 1'000'000 ? std::max<std::size_t>(1, n) : 1;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), [&](const tbb::blocked_range<std::size_t>& r) {
+      for (std::size_t vi = r.begin(); vi < r.end(); ++vi) {
+        auto v = schedule_variant(list[vi], m, t, s, p, place, prog.registers);
+        if (v.ok()) {
+          done[vi].emplace(std::move(v).value());
+        } else {
+          failed[vi] = v.status();
+        }
+        std::lock_guard<std::mutex> lock(progress_mutex);
+        ++finished;
+        if (progress) progress("schedule", finished, total);
       }
-      std::lock_guard<std::mutex> lock(progress_mutex);
-      ++finished;
-      if (progress) progress("schedule", finished, n);
-    }
-  }, tbb::simple_partitioner());
-  std::vector<std::uint64_t> text(p.chips, 0);
-  for (std::size_t vi = 0; vi < n; ++vi) {
+    }, tbb::simple_partitioner());
+  };
+  if (progress) progress("schedule", 0, specs.size());
+  std::vector<std::optional<ScheduledVariant>> done;
+  std::vector<Status> failed;
+  schedule_all(specs, specs.size(), done, failed);
+  for (std::size_t vi = 0; vi < specs.size(); ++vi) {
     if (!done[vi]) return failed[vi];
-    for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += done[vi]->variant.streams[c].size();
-    prog.variants.push_back(std::move(done[vi]->variant));
-    out.reports.push_back(std::move(done[vi]->report));
+  }
+  // A prefill chunk attends over its variant's whole context, so prefill
+  // variants at the smaller buckets too make early chunks cheaper; they are
+  // added when the largest one is small enough (kMaxPrefillBucketInstructions)
+  // and all of them fit the instruction text pools.
+  std::vector<VariantSpec> extra;
+  {
+    std::uint64_t prefill_instructions = 0;
+    for (const auto& st : done.back()->variant.streams) prefill_instructions += st.size();
+    if (prefill_instructions <= kMaxPrefillBucketInstructions) {
+      for (std::uint32_t b : buckets(s.context)) {
+        if (b == s.context || b < s.prefill_chunk) continue;
+        extra.push_back({"prefill.ctx" + std::to_string(b), program::VariantKind::kPrefill, b, s.prefill_chunk});
+      }
+    }
+  }
+  std::vector<std::optional<ScheduledVariant>> extra_done;
+  if (!extra.empty()) {
+    schedule_all(extra, specs.size() + extra.size(), extra_done, failed);
+    for (std::size_t vi = 0; vi < extra.size(); ++vi) {
+      if (!extra_done[vi]) return failed[vi];
+    }
+    std::vector<std::uint64_t> text(p.chips, 0);
+    for (const auto* list : {&done, &extra_done}) {
+      for (const auto& d : *list) {
+        for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += d->variant.streams[c].size();
+      }
+    }
+    Placement trial = place;
+    if (place_text(trial, t, text).ok()) {
+      // Keep decode variants first, then the prefill variants by bucket.
+      std::optional<ScheduledVariant> largest = std::move(done.back());
+      done.pop_back();
+      for (auto& d : extra_done) done.push_back(std::move(d));
+      done.push_back(std::move(largest));
+    }
+    extra_done.clear();
+  }
+  std::vector<std::uint64_t> text(p.chips, 0);
+  for (auto& d : done) {
+    for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += d->variant.streams[c].size();
+    prog.variants.push_back(std::move(d->variant));
+    out.reports.push_back(std::move(d->report));
   }
   LPU_TRY(place_text(place, t, text), "place");
 

@@ -42,12 +42,8 @@ Result<std::vector<float>> SequenceRunner::logits(std::size_t first_row, std::si
 
 Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> tokens, bool all_logits) {
   const program::Program& p = program_of(program_);
-  const program::Variant* prefill = nullptr;
   std::uint32_t max_context = 0;
-  for (const program::Variant& v : p.variants) {
-    if (v.kind == program::VariantKind::kPrefill) prefill = &v;
-    max_context = std::max(max_context, v.context);
-  }
+  for (const program::Variant& v : p.variants) max_context = std::max(max_context, v.context);
   if (tokens.empty()) return invalid_argument("no tokens to append");
   if (static_cast<std::uint64_t>(position_) + tokens.size() > max_context) {
     return out_of_range("position " + std::to_string(position_) + " + " + std::to_string(tokens.size()) +
@@ -58,9 +54,18 @@ Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> toke
   std::size_t i = 0;
   while (i < tokens.size()) {
     const std::size_t left = tokens.size() - i;
+    // The prefill variant at the smallest bucket that holds the chunk.
+    const program::Variant* prefill = nullptr;
+    for (const program::Variant& c : p.variants) {
+      if (c.kind != program::VariantKind::kPrefill || c.rows < 2 || left < c.rows ||
+          static_cast<std::uint64_t>(position_) + c.rows > c.context) {
+        continue;
+      }
+      if (prefill == nullptr || c.context < prefill->context) prefill = &c;
+    }
     const program::Variant* v = nullptr;
     std::size_t n = 1;
-    if (prefill != nullptr && prefill->rows > 1 && left >= prefill->rows && static_cast<std::uint32_t>(position_) + prefill->rows <= prefill->context) {
+    if (prefill != nullptr) {
       v = prefill;
       n = prefill->rows;
       for (const program::IndexRegister& r : p.registers) {
