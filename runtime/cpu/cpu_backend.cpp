@@ -465,14 +465,31 @@ Status Step::kv_append(const Ref& r, const Instruction& in) {
     std::uint8_t* d = at(r.chip, in.dst, 0, a.bytes(), in, e);
     if (!d) return e;
     std::memcpy(d + a.scale_offset(up, 0), &scale, 4);
-    for (std::uint32_t i = 0; i < hd; ++i) d[a.value_offset(up, i)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[i]) + 128);
+    // Dimension i of a key sits at vector i / 4, byte i % 4 of the
+    // position's lane, within the segment holding it.
+    for (std::uint32_t i = 0; i < hd;) {
+      const isa::Segment& sg = a.segments()[a.segment_of(i)];
+      std::uint8_t* base = d + a.value_offset(up, i);
+      for (std::uint32_t j = i; j < sg.k1 && j < hd; ++j) {
+        const std::uint32_t rel = j - i;
+        base[(rel / 4) * 64 + rel % 4] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[j]) + 128);
+      }
+      i = std::min(sg.k1, hd);
+    }
     return {};
   }
   const isa::TiledAddress& a = s_.layout(hd, ctx, tn, tk, p_.meta.group);
   const std::uint64_t vs = align64(a.bytes());
   std::uint8_t* d = at(r.chip, in.dst, 0, vs + 4ull * ctx, in, e);
   if (!d) return e;
-  for (std::uint32_t i = 0; i < hd; ++i) d[a.value_offset(i, up)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[i]) + 128);
+  // Dimension i of a value is column i: consecutive columns of one panel
+  // of 16 are 4 bytes apart.
+  for (std::uint32_t i = 0; i < hd; i += 16) {
+    std::uint8_t* base = d + a.value_offset(i, up);
+    for (std::uint32_t j = i; j < i + 16 && j < hd; ++j) {
+      base[4 * (j - i)] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q[j]) + 128);
+    }
+  }
   std::memcpy(d + vs + 4ull * up, &scale, 4);
   return {};
 }
