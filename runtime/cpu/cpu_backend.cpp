@@ -31,6 +31,8 @@ struct Ref {
 
 std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
 
+constexpr std::uint32_t kNoRun = 0xffffffffu;
+
 // Instructions of an attention op from which its scratch sets run concurrently.
 constexpr std::size_t kParallelAttentionItems = 2048;
 
@@ -75,7 +77,9 @@ struct CpuBackend::Plan {
   std::vector<Ref> order;  // program order
   // Runs of `order` executed as one matmul call: [begin, end) -> call.
   std::vector<std::pair<std::pair<std::size_t, std::size_t>, FastMatmul>> fast;
-  std::unordered_map<std::size_t, std::size_t> fast_at;  // begin -> index into fast
+  // Per index of `order`: the whole-matmul run starting there (an index
+  // into `fast`), or kNoRun.
+  std::vector<std::uint32_t> fast_at;
   std::vector<ParallelOp> parallel;
 };
 
@@ -738,7 +742,7 @@ bool overlaps(Ranges a, Ranges b) {
 // disjoint bytes otherwise.
 std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::Variant& v,
                                       const std::vector<Ref>& order,
-                                      const std::unordered_map<std::size_t, std::size_t>& fast_at,
+                                      const std::vector<std::uint32_t>& fast_at,
                                       const std::vector<std::pair<std::pair<std::size_t, std::size_t>, FastMatmul>>& fast) {
   struct Scratch { std::uint32_t chip; std::uint8_t pool; std::uint64_t lo, hi; int set; };
   std::vector<Scratch> scratch;
@@ -779,8 +783,8 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
     for (std::size_t k = i; k < end && ok;) {
       std::size_t next = k + 1;
       int set = -1;
-      if (const auto f = fast_at.find(k); f != fast_at.end()) {
-        next = fast[f->second].first.second;
+      if (fast_at[k] != kNoRun) {
+        next = fast[fast_at[k]].first.second;
         const Ref& mr = order[k + 1];  // the run's first matrix pass
         set = set_of(v.streams[mr.chip][mr.index], mr.chip);
       } else {
@@ -837,11 +841,12 @@ Status CpuBackend::run(const std::string& name) {
     for (std::uint32_t c = 0; c < v->streams.size(); ++c) {
       for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) plan->order[v->streams[c][i].seq] = {c, i};
     }
+    plan->fast_at.assign(total, kNoRun);
     for (std::size_t i = 0; i < total;) {
       FastMatmul f;
       const std::size_t end = match_fast(*v, plan->order, i, t_, f);
       if (end > i) {
-        plan->fast_at[i] = plan->fast.size();
+        plan->fast_at[i] = static_cast<std::uint32_t>(plan->fast.size());
         plan->fast.push_back({{i, end}, f});
         i = end;
       } else {
@@ -853,9 +858,9 @@ Status CpuBackend::run(const std::string& name) {
   // Runs order[b, e) on `step`, whole-matmul runs as one call each.
   auto run_range = [&](Step& step, std::size_t b, std::size_t e) -> Status {
     for (std::size_t i = b; i < e;) {
-      if (const auto f = plan->fast_at.find(i); f != plan->fast_at.end()) {
-        LPU_TRY(step.fast_matmul(plan->fast[f->second].second), "");
-        i = plan->fast[f->second].first.second;
+      if (const std::uint32_t f = plan->fast_at[i]; f != kNoRun) {
+        LPU_TRY(step.fast_matmul(plan->fast[f].second), "");
+        i = plan->fast[f].first.second;
         continue;
       }
       const Ref& r = plan->order[i];
