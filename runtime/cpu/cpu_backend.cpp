@@ -1,5 +1,7 @@
 #include "runtime/cpu/cpu_backend.h"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -210,7 +212,12 @@ Result<std::unique_ptr<CpuBackend>> CpuBackend::create(const program::Program& p
   LPU_TRY(program::validate(p, caps, "program"), "loading the Program into the CPU backend");
   if (threads < 0) return invalid_argument("threads " + std::to_string(threads) + " (expected >= 0)");
   const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
-  return std::unique_ptr<CpuBackend>(new CpuBackend(p, t, std::move(model), n));
+  std::unique_ptr<CpuBackend> b(new CpuBackend(p, t, std::move(model), n));
+  // Every variant's plan up front (the first step of each would pay it).
+  std::vector<std::unique_ptr<Plan>> plans(p.variants.size());
+  tbb::parallel_for(std::size_t{0}, p.variants.size(), [&](std::size_t i) { plans[i] = b->make_plan(p.variants[i]); });
+  for (std::size_t i = 0; i < plans.size(); ++i) b->plans_[p.variants[i].name] = std::move(plans[i]);
+  return b;
 }
 
 void CpuBackend::set_register(std::uint32_t chip, std::uint16_t reg, std::uint32_t value) {
@@ -828,33 +835,37 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
 
 }  // namespace
 
+std::unique_ptr<CpuBackend::Plan> CpuBackend::make_plan(const program::Variant& v) const {
+  auto plan = std::make_unique<Plan>();
+  std::size_t total = 0;
+  for (const auto& st : v.streams) total += st.size();
+  plan->order.resize(total);
+  for (std::uint32_t c = 0; c < v.streams.size(); ++c) {
+    for (std::uint32_t i = 0; i < v.streams[c].size(); ++i) plan->order[v.streams[c][i].seq] = {c, i};
+  }
+  plan->fast_at.assign(total, kNoRun);
+  for (std::size_t i = 0; i < total;) {
+    FastMatmul f;
+    const std::size_t end = match_fast(v, plan->order, i, t_, f);
+    if (end > i) {
+      plan->fast_at[i] = static_cast<std::uint32_t>(plan->fast.size());
+      plan->fast.push_back({{i, end}, f});
+      i = end;
+    } else {
+      ++i;
+    }
+  }
+  if (pool_->threads() > 1) plan->parallel = plan_parallel(p_, v, plan->order, plan->fast_at, plan->fast);
+  return plan;
+}
+
 Status CpuBackend::run(const std::string& name) {
   const program::Variant* v = p_.find_variant(name);
   if (v == nullptr) return not_found("the Program has no variant '" + name + "'");
   if (images_.size() != p_.meta.chips) return failed_precondition("the CPU backend has no SRAM images loaded");
-  auto& plan = plans_[name];
-  if (!plan) {
-    plan = std::make_unique<Plan>();
-    std::size_t total = 0;
-    for (const auto& s : v->streams) total += s.size();
-    plan->order.resize(total);
-    for (std::uint32_t c = 0; c < v->streams.size(); ++c) {
-      for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) plan->order[v->streams[c][i].seq] = {c, i};
-    }
-    plan->fast_at.assign(total, kNoRun);
-    for (std::size_t i = 0; i < total;) {
-      FastMatmul f;
-      const std::size_t end = match_fast(*v, plan->order, i, t_, f);
-      if (end > i) {
-        plan->fast_at[i] = static_cast<std::uint32_t>(plan->fast.size());
-        plan->fast.push_back({{i, end}, f});
-        i = end;
-      } else {
-        ++i;
-      }
-    }
-    if (pool_->threads() > 1) plan->parallel = plan_parallel(p_, *v, plan->order, plan->fast_at, plan->fast);
-  }
+  const auto found = plans_.find(name);
+  if (found == plans_.end()) return internal_error("no plan for variant '" + name + "'");
+  const Plan* plan = found->second.get();
   // Runs order[b, e) on `step`, whole-matmul runs as one call each.
   auto run_range = [&](Step& step, std::size_t b, std::size_t e) -> Status {
     for (std::size_t i = b; i < e;) {

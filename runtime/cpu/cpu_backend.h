@@ -53,6 +53,7 @@ class CpuBackend {
 
  private:
   CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads);
+  std::unique_ptr<Plan> make_plan(const program::Variant& v) const;
 
   const program::Program& p_;
   target::Target t_;
