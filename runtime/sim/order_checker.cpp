@@ -72,9 +72,12 @@ std::string OrderChecker::check_write(const Cell& c, const AccessTime& t, const 
 std::string OrderChecker::read(std::uint32_t chip, std::uint32_t pool, std::uint64_t lo,
                                std::uint64_t hi, const AccessTime& t) {
   if (lo >= hi) return {};
+  // Only looks: the cells overlapping [lo, hi), without splitting them
+  // (commit_read splits what it records).
   Cells& cells = this->cells(chip, pool);
-  cover(cells, lo, hi);
-  for (auto it = cells.find(lo); it != cells.end() && it->first < hi; ++it) {
+  auto it = cells.upper_bound(lo);
+  if (it != cells.begin() && std::prev(it)->second.hi > lo) --it;
+  for (; it != cells.end() && it->first < hi; ++it) {
     const Cell& c = it->second;
     if (c.written && c.land > t.first) {  // the message only when it fails
       return check_read(c, t, "pool " + std::to_string(pool) + " " + hex(it->first) + ".." + hex(c.hi));

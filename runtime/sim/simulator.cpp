@@ -28,9 +28,10 @@ struct ChipTally {
   std::array<std::uint64_t, isa::kUnitCount> busy{};
   std::vector<std::uint64_t> pool_read, pool_write;
   std::uint64_t link_bytes = 0, macs = 0, vector_ops = 0, last_land = 0;
-  // (op, unit kind) -> busy cycles on this chip
-  std::unordered_map<std::uint64_t, std::uint64_t> op_busy;
-  std::unordered_map<std::uint32_t, std::pair<std::uint64_t, std::uint64_t>> op_span;
+  // Per op: busy cycles per unit kind on this chip, and its first issue
+  // and last landing here (op_span.first > second while it has none).
+  std::vector<std::uint64_t> op_busy;  // op * kUnitCount + unit
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> op_span;
   Status error;
 };
 
@@ -53,6 +54,8 @@ void check_chip(const program::Program& p, const target::Target& t, const Regist
                 ChipTally& tally) {
   const auto& stream = v.streams[chip];
   timed.resize(stream.size());
+  tally.op_busy.assign(p.ops.size() * isa::kUnitCount, 0);
+  tally.op_span.assign(p.ops.size(), {UINT64_MAX, 0});
   tally.pool_read.assign(t.pools.size(), 0);
   tally.pool_write.assign(t.pools.size(), 0);
   // Free-at cycles: units (kind, index), bank sides (pool, bank, side).
@@ -139,13 +142,11 @@ void check_chip(const program::Program& p, const target::Target& t, const Regist
     // Tallies.
     if (in.unit != Unit::kSync) {
       tally.busy[static_cast<std::size_t>(in.unit)] += tm.duration;
-      tally.op_busy[(std::uint64_t{in.op_id} << 8) | static_cast<std::uint64_t>(in.unit)] += tm.duration;
+      tally.op_busy[std::size_t{in.op_id} * isa::kUnitCount + static_cast<std::size_t>(in.unit)] += tm.duration;
     }
-    auto [it, fresh] = tally.op_span.try_emplace(in.op_id, in.issue_cycle, tt.land);
-    if (!fresh) {
-      it->second.first = std::min(it->second.first, in.issue_cycle);
-      it->second.second = std::max(it->second.second, tt.land);
-    }
+    auto& span = tally.op_span[in.op_id];
+    span.first = std::min(span.first, in.issue_cycle);
+    span.second = std::max(span.second, tt.land);
     for (int k = 0; k < 3; ++k) {
       if (in.src[static_cast<std::size_t>(k)].present()) tally.pool_read[in.src[static_cast<std::size_t>(k)].pool] += streamed_bytes(in, k);
     }
@@ -174,6 +175,37 @@ std::pair<std::uint32_t, Status> check_order_chip(const program::Variant& v, std
   OrderChecker order(chips_of(v), static_cast<std::uint32_t>(t.pools.size()), c);
   std::vector<MemRange> ranges;
   std::vector<std::uint64_t> keys;
+  // Bytes this step writes on the chip, per pool, merged: a read of bytes
+  // nothing writes (weights) can meet no hazard and is not tracked.
+  std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>> written(t.pools.size());
+  auto collect = [&](const InstrRef& ref) {
+    ranges.clear();
+    memory_ranges(v.streams[ref.chip][ref.index], ref.chip, regs, ranges);
+    for (const MemRange& r : ranges) {
+      if (r.write && r.chip == c && r.pool < written.size()) written[r.pool].emplace_back(r.lo, r.hi);
+    }
+  };
+  for (std::uint32_t i = 0; i < stream.size(); ++i) collect({c, i});
+  for (const InstrRef& ref : incoming) collect(ref);
+  for (auto& w : written) {
+    std::sort(w.begin(), w.end());
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> merged;
+    for (const auto& r : w) {
+      if (!merged.empty() && r.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, r.second);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    w = std::move(merged);
+  }
+  auto ever_written = [&](const MemRange& r) {
+    if (r.pool >= written.size()) return true;
+    const auto& w = written[r.pool];
+    auto it = std::upper_bound(w.begin(), w.end(), std::make_pair(r.lo, UINT64_MAX));
+    if (it != w.begin() && std::prev(it)->second > r.lo) return true;
+    return it != w.end() && it->first < r.hi;
+  };
   std::size_t oi = 0, ii = 0;
   while (oi < own.size() || ii < incoming.size()) {
     const bool take_own = ii == incoming.size() ||
@@ -198,7 +230,9 @@ std::pair<std::uint32_t, Status> check_order_chip(const program::Variant& v, std
     }
     std::string err;
     for (const MemRange& r : ranges) {
-      if (r.chip == c && !r.write && take_own && err.empty()) err = order.read(r.chip, r.pool, r.lo, r.hi, rd);
+      if (r.chip == c && !r.write && take_own && err.empty() && ever_written(r)) {
+        err = order.read(r.chip, r.pool, r.lo, r.hi, rd);
+      }
     }
     for (std::uint64_t key : keys) {
       if (err.empty()) err = order.read_key(key, rd, (key >> 62) ? "a weight-buffer slot" : "an index register");
@@ -220,7 +254,7 @@ std::pair<std::uint32_t, Status> check_order_chip(const program::Variant& v, std
     }
     if (!err.empty()) return {in.seq, sim_error(ref, in, err)};
     for (const MemRange& r : ranges) {
-      if (r.chip == c && !r.write && take_own) order.commit_read(r.chip, r.pool, r.lo, r.hi, rd);
+      if (r.chip == c && !r.write && take_own && ever_written(r)) order.commit_read(r.chip, r.pool, r.lo, r.hi, rd);
     }
     for (std::uint64_t key : keys) order.commit_read_key(key, rd);
   }
@@ -348,18 +382,20 @@ Result<StepReport> Simulator::run(const std::string& name, const SimOptions& opt
     rep.link_bytes += ct.link_bytes;
     rep.macs += ct.macs;
     rep.vector_ops += ct.vector_ops;
-    for (const auto& [op, span] : ct.op_span) {
+    for (std::uint32_t op = 0; op < ct.op_span.size(); ++op) {
+      const auto& span = ct.op_span[op];
+      if (span.first > span.second) continue;  // no instruction of this op here
       auto [it, fresh] = ops.try_emplace(op, OpSummary{op, span.first, span.second, "", 0});
       if (!fresh) {
         it->second.start = std::min(it->second.start, span.first);
         it->second.end = std::max(it->second.end, span.second);
       }
-    }
-    for (const auto& [key, busy] : ct.op_busy) {
-      OpSummary& o = ops[static_cast<std::uint32_t>(key >> 8)];
-      if (busy > o.busy_cycles) {
-        o.busy_cycles = busy;
-        o.resource = unit_kind_name(static_cast<int>(key & 0xff));
+      for (int u = 0; u < isa::kUnitCount; ++u) {
+        const std::uint64_t busy = ct.op_busy[std::size_t{op} * isa::kUnitCount + static_cast<std::size_t>(u)];
+        if (busy > it->second.busy_cycles) {
+          it->second.busy_cycles = busy;
+          it->second.resource = unit_kind_name(u);
+        }
       }
     }
   }
