@@ -296,13 +296,8 @@ Result<StepReport> Simulator::run(const std::string& name, const SimOptions& opt
   });
   for (const ChipTally& ct : tally) LPU_TRY(ct.error, "variant " + name);
 
-  // Program order: (chip, index) by seq.
   std::size_t total = 0;
   for (const auto& s : v->streams) total += s.size();
-  std::vector<InstrRef> by_seq(total);
-  for (std::uint32_t c = 0; c < chips; ++c) {
-    for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) by_seq[v->streams[c][i].seq] = {c, i};
-  }
   // A chip's memory, slots and registers change only through its own
   // instructions and the sends that land on it, so each chip is checked
   // on its own, in program order, concurrently with the others.
@@ -326,6 +321,10 @@ Result<StepReport> Simulator::run(const std::string& name, const SimOptions& opt
   if (!options.timing_only) {
     if (images_.size() != chips) return failed_precondition("functional simulation needs the chips' SRAM images");
     if (!exec_) exec_ = std::make_unique<Executor>(p_, t_, model_, images_, regs_);
+    std::vector<InstrRef> by_seq(total);
+    for (std::uint32_t c = 0; c < chips; ++c) {
+      for (std::uint32_t i = 0; i < v->streams[c].size(); ++i) by_seq[v->streams[c][i].seq] = {c, i};
+    }
     struct Event {
       std::uint64_t time;
       std::uint32_t kind;  // 0: a result lands, 1: sources are read
