@@ -14,6 +14,7 @@
 #include "kernels/dispatch/int8_kernels.h"
 #include "kernels/float/dot_axpy.h"
 #include "kernels/float/float_kernels.h"
+#include "kernels/gemm/gemm_s8s8s32.h"
 #include "kernels/gemm/matmul_s8.h"
 #include "kernels/rope/rope.h"
 #include "lib/gguf/dequantize.h"
@@ -87,7 +88,10 @@ struct CpuBackend::Plan {
 
 struct CpuBackend::State {
   struct Plane {
-    std::vector<std::vector<std::uint8_t>> slots;
+    // A slot points at the block its load named: the compiler emits each
+    // load right before the pass that uses it, so in program order nothing
+    // writes the block in between and the bytes are the ones loaded.
+    std::vector<std::pair<const std::uint8_t*, std::uint64_t>> slots;
     std::uint32_t rows = 0, cols = 0;
     std::int32_t groups_begun = 0;
     std::vector<std::int32_t> isum;
@@ -405,8 +409,7 @@ Status Step::run(const Ref& r, const Instruction& in) {
     case Opcode::kLoadWeights: {
       const std::uint8_t* s = at(c, in.src[0], 0, in.src[0].bytes, in, e);
       if (!s) return e;
-      auto& slot = s_.planes[std::size_t{c} * t_.matrix.planes + in.unit_index].slots[p[0]];
-      slot.assign(s, s + in.src[0].bytes);
+      s_.planes[std::size_t{c} * t_.matrix.planes + in.unit_index].slots[p[0]] = {s, in.src[0].bytes};
       return {};
     }
     case Opcode::kMatmul: return matmul(r, in);
@@ -594,52 +597,89 @@ Status Step::matmul(const Ref& r, const Instruction& in) {
   const auto& p = in.p;
   const std::uint32_t rows = p[0], len = p[2], cols = p[3], k0 = p[4], width = p[5];
   auto& pl = s_.planes[std::size_t{r.chip} * t_.matrix.planes + in.unit_index];
-  const std::vector<std::uint8_t>& block = pl.slots[p[1]];
+  const auto [block, block_bytes] = pl.slots[p[1]];
   Status e;
   const std::uint8_t* x = at(r.chip, in.src[0], 0, in.src[0].bytes, in, e);
   if (!x) return e;
   const std::uint64_t stride = in.src[0].bytes / rows;
   const std::uint64_t values = align64(width);
-  if (block.size() < isa::tile_block_bytes(cols, len) || stride <= values) {
+  if (block == nullptr || block_bytes < isa::tile_block_bytes(cols, len) || stride <= values) {
     return failed_precondition("matmul #" + std::to_string(in.seq) + ": slot or rows do not hold the pass");
   }
+  const std::uint32_t panels = (cols + 15) / 16;
+  const std::uint32_t padded = panels * 16;  // accumulators per row: whole panels
   if (in.flags & isa::kAccInit) {
     pl.rows = rows;
     pl.cols = cols;
     pl.groups_begun = 0;
-    pl.acc.assign(std::size_t{rows} * cols, 0.0f);
-    pl.isum.assign(std::size_t{rows} * cols, 0);
+    pl.acc.assign(std::size_t{rows} * padded, 0.0f);
+    pl.isum.assign(std::size_t{rows} * padded, 0);
   }
-  if (in.flags & isa::kGroupBegin) {
-    std::fill(pl.isum.begin(), pl.isum.end(), 0);
-    ++pl.groups_begun;
-  }
+  if (in.flags & isa::kGroupBegin) ++pl.groups_begun;
   const auto g = static_cast<std::uint32_t>(pl.groups_begun - 1);
   const std::uint64_t panel_bytes = isa::tile_block_bytes(16, len);
   const std::uint32_t quads = (len + 3) / 4;
-  for (std::uint32_t q = 0; q < rows; ++q) {
-    const auto* xr = reinterpret_cast<const std::int8_t*>(x + q * stride) + k0;
-    for (std::uint32_t pn = 0; pn * 16 < cols; ++pn) {
-      const std::uint8_t* panel = block.data() + pn * panel_bytes + 64;
-      std::int32_t acc[16] = {};
-      for (std::uint32_t v = 0; v < quads; ++v) {
-        const std::uint8_t* vec = panel + 64ull * v;
-        for (std::uint32_t j = 0; j < 16; ++j) {
-          for (std::uint32_t i = 0; i < 4 && 4 * v + i < len; ++i) {
-            acc[j] += (static_cast<int>(vec[4 * j + i]) - 128) * xr[4 * v + i];
+  if ((in.flags & isa::kGroupBegin) && (in.flags & isa::kGroupEnd)) {
+    // A whole group in one pass: the GEMM tile kernels add its epilogue
+    // fma(float(isum), w_scale x x_scale, acc) to the accumulators
+    // directly, the arithmetic of every other pass.
+    const kernels::GemmKernelSet& k = *s_.i8.gemm;
+    kernels::GemmTileArgs a{};
+    a.w_group_bytes = panel_bytes;
+    a.groups = 1;
+    a.group_size = len;
+    a.group_quads = quads;
+    a.last_quads = quads;
+    const auto max_panels = static_cast<std::uint32_t>(k.max_panels);
+    for (std::uint32_t pt = 0; pt < panels;) {
+      const std::uint32_t np = std::min(max_panels, panels - pt);
+      for (std::uint32_t j = 0; j < np; ++j) a.w[j] = block + std::uint64_t{pt + j} * panel_bytes;
+      for (std::uint32_t mt = 0; mt < rows; mt += kernels::kMaxTileRows) {
+        const std::uint32_t mr = std::min<std::uint32_t>(kernels::kMaxTileRows, rows - mt);
+        for (std::uint32_t i = 0; i < mr; ++i) {
+          const std::uint8_t* row = x + std::uint64_t{mt + i} * stride;
+          a.x[i] = reinterpret_cast<const std::int8_t*>(row) + k0;
+          a.x_scales[i] = reinterpret_cast<const float*>(row + values + 8ull * g);
+          a.x_sums[i] = reinterpret_cast<const std::int32_t*>(row + values + 8ull * g + 4);
+          a.acc[i] = pl.acc.data() + std::size_t{mt + i} * padded + std::size_t{pt} * 16;
+        }
+        k.gemm[mr - 1][np - 1](a);
+      }
+      pt += np;
+    }
+  } else {
+    // A group split over passes (G larger than the K tile): exact int32
+    // partial sums here, the epilogue at the group's end.
+    if (in.flags & isa::kGroupBegin) std::fill(pl.isum.begin(), pl.isum.end(), 0);
+    for (std::uint32_t q = 0; q < rows; ++q) {
+      const auto* xr = reinterpret_cast<const std::int8_t*>(x + q * stride) + k0;
+      for (std::uint32_t pn = 0; pn < panels; ++pn) {
+        const std::uint8_t* panel = block + pn * panel_bytes + 64;
+        std::int32_t acc[16] = {};
+        for (std::uint32_t v = 0; v < quads; ++v) {
+          const std::uint8_t* vec = panel + 64ull * v;
+          // The quad's 4 values (0 past the segment: the padding weights
+          // are 0 too, but the row's next values are not).
+          std::int32_t xq[4];
+          for (std::uint32_t i = 0; i < 4; ++i) xq[i] = 4 * v + i < len ? xr[4 * v + i] : 0;
+          for (std::uint32_t j = 0; j < 16; ++j) {
+            acc[j] += (static_cast<std::int32_t>(vec[4 * j]) - 128) * xq[0] +
+                      (static_cast<std::int32_t>(vec[4 * j + 1]) - 128) * xq[1] +
+                      (static_cast<std::int32_t>(vec[4 * j + 2]) - 128) * xq[2] +
+                      (static_cast<std::int32_t>(vec[4 * j + 3]) - 128) * xq[3];
           }
         }
+        for (std::uint32_t j = 0; j < 16; ++j) pl.isum[std::size_t{q} * padded + pn * 16 + j] += acc[j];
       }
-      for (std::uint32_t j = 0; j < 16 && pn * 16 + j < cols; ++j) pl.isum[std::size_t{q} * cols + pn * 16 + j] += acc[j];
     }
-  }
-  if (in.flags & isa::kGroupEnd) {
-    for (std::uint32_t q = 0; q < rows; ++q) {
-      const float xs = load<float>(x + q * stride + values + 8ull * g);
-      for (std::uint32_t j = 0; j < cols; ++j) {
-        const float ws = load<float>(block.data() + (j / 16) * panel_bytes + (j % 16) * 4);
-        float& a = pl.acc[std::size_t{q} * cols + j];
-        a = std::fma(static_cast<float>(pl.isum[std::size_t{q} * cols + j]), ws * xs, a);
+    if (in.flags & isa::kGroupEnd) {
+      for (std::uint32_t q = 0; q < rows; ++q) {
+        const float xs = load<float>(x + q * stride + values + 8ull * g);
+        for (std::uint32_t j = 0; j < cols; ++j) {
+          const float ws = load<float>(block + (j / 16) * panel_bytes + (j % 16) * 4);
+          float& a = pl.acc[std::size_t{q} * padded + j];
+          a = std::fma(static_cast<float>(pl.isum[std::size_t{q} * padded + j]), ws * xs, a);
+        }
       }
     }
   }
@@ -647,7 +687,7 @@ Status Step::matmul(const Ref& r, const Instruction& in) {
     for (std::uint32_t q = 0; q < rows; ++q) {
       float* y = f32(r.chip, in.dst, std::uint64_t{q} * p[6], cols, in, e);
       if (!y) return e;
-      std::memcpy(y, pl.acc.data() + std::size_t{q} * cols, 4ull * cols);
+      std::memcpy(y, pl.acc.data() + std::size_t{q} * padded, 4ull * cols);
     }
   }
   return {};

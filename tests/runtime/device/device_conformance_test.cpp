@@ -114,6 +114,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"lpu-sim", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32},
                       Case{"cpu", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64},
                       Case{"lpu-sim", "tiny-moe", "cpu-host", 32, KvPrecision::kF16, 256, 64},
+                      // G = 64 over the tiny target's K tile of 32: groups split over passes
+                      Case{"cpu", "tiny-dense", "tiny", 64, KvPrecision::kInt8, 128, 32},
+                      Case{"lpu-sim", "tiny-moe", "tiny", 64, KvPrecision::kInt8, 128, 32},
                       // one thread, the second slot, more chips than the least
                       Case{"cpu", "tiny-dense", "cpu-host", 32, KvPrecision::kInt8, 256, 64, 1, 1},
                       Case{"lpu-sim", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32, 1, 1},
