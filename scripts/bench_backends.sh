@@ -18,7 +18,7 @@ out="$build_dir/backends.json"
 
 cd "$LPU_ROOT"
 log "building lpu_backend_bench and lpu in $build_dir"
-cmake --preset release -B "$build_dir" -DLPU_BUILD_BENCH=ON -DLPU_BUILD_TESTS=OFF >/dev/null
+cmake --preset release -B "$build_dir" -DLPU_BUILD_BENCH=ON -DLPU_BUILD_TESTS=OFF -DLPU_BUILD_EXAMPLES=ON >/dev/null
 cmake --build "$build_dir" --target lpu_backend_bench lpu_tool --parallel 2 >&2
 
 smollm2="$(fetch_smollm2)"

@@ -108,14 +108,7 @@ std::vector<float> cpu_decode(SimRun& run, const std::vector<TokenId>& tokens,
 std::vector<float> sim_decode(SimRun& run, const std::vector<TokenId>& tokens,
                               const std::vector<int>& positions, std::uint64_t* simulated,
                               std::uint64_t* static_latency) {
-  const program::Program& p = run.compiled.program;
-  int top = 0;
-  for (int pos : positions) top = std::max(top, pos + 1);
-  const program::Variant* chosen = nullptr;
-  for (const program::Variant& v : p.variants) {
-    if (v.kind != program::VariantKind::kDecode || v.context < static_cast<std::uint32_t>(top)) continue;
-    if (chosen == nullptr || v.context < chosen->context) chosen = &v;
-  }
+  const program::Variant* chosen = decode_variant(run.compiled.program, positions);
   EXPECT_NE(chosen, nullptr);
   if (chosen == nullptr) return {};
   write_rows(run, run.io.tokens, std::vector<std::int32_t>(tokens.begin(), tokens.end()));
@@ -125,15 +118,7 @@ std::vector<float> sim_decode(SimRun& run, const std::vector<TokenId>& tokens,
   if (!rep.ok()) return {};
   if (simulated) *simulated = rep->simulated_cycles;
   if (static_latency) *static_latency = rep->static_latency_cycles;
-  const std::uint32_t nv = run.io.n_vocab;
-  std::vector<float> out(tokens.size() * nv);
-  for (const runtime::LogitColumns& l : run.io.logits) {
-    const std::uint8_t* base = run.sim->images()[l.buffer.chip].pools[l.buffer.pool].at(l.buffer.offset, l.buffer.bytes);
-    for (std::size_t r = 0; r < tokens.size(); ++r) {
-      std::memcpy(out.data() + r * nv + l.n0, base + (r * nv + l.n0) * 4, 4ull * (l.n1 - l.n0));
-    }
-  }
-  return out;
+  return read_logits(run.sim->images(), run.io, tokens.size());
 }
 
 }  // namespace lpu::testing
@@ -160,16 +145,7 @@ Result<sim::StepReport> run_program(const program::Program& p, const Model& mode
   sim::SimOptions o;
   o.timing_only = timing_only;
   LPU_ASSIGN_OR_RETURN(sim::StepReport rep, run.sim->run(variant, o));
-  if (logits != nullptr && !timing_only) {
-    const std::uint32_t nv = run.io.n_vocab;
-    logits->assign(tokens.size() * nv, 0.0f);
-    for (const runtime::LogitColumns& l : run.io.logits) {
-      const std::uint8_t* base = run.sim->images()[l.buffer.chip].pools[l.buffer.pool].at(l.buffer.offset, l.buffer.bytes);
-      for (std::size_t r = 0; r < tokens.size(); ++r) {
-        std::memcpy(logits->data() + r * nv + l.n0, base + (r * nv + l.n0) * 4, 4ull * (l.n1 - l.n0));
-      }
-    }
-  }
+  if (logits != nullptr && !timing_only) *logits = read_logits(run.sim->images(), run.io, tokens.size());
   return rep;
 }
 
