@@ -4,10 +4,9 @@
 // order that defines every value (docs/isa.md, "Program order"), reading
 // and writing only the chips' SRAM images: weights, scales, KV entries and
 // activations at the Program's (pool, offset); a send is a copy between
-// images. Where a graph op's instructions form a whole weight matmul whose
-// blocks are the kernels' packed layout (tile_n 16 and K segments equal to
-// the groups, as on cpu-host), the op runs as one threaded matmul_s8 call;
-// everything else runs instruction by instruction.
+// images. How each variant runs is planned once (step_plan.h: whole weight
+// matmuls in the kernels' packed layout as one threaded matmul_s8 call,
+// concurrent attention sets); the executors are in executor.h.
 
 #include <cstdint>
 #include <memory>
@@ -24,6 +23,9 @@
 #include "runtime/device/sram_image.h"
 
 namespace lpu::cpu {
+
+struct ExecState;
+struct StepPlan;
 
 /// What the backend needs of the model besides the Program.
 struct CpuModel {
@@ -46,22 +48,16 @@ class CpuBackend {
   /// Runs variant `name` once.
   Status run(const std::string& name);
 
-  /// Per variant, the instructions in program order and their op groups.
-  struct Plan;
-  /// Registers, matrix planes and kernel tables of one backend.
-  struct State;
-
  private:
   CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads);
-  std::unique_ptr<Plan> make_plan(const program::Variant& v) const;
 
   const program::Program& p_;
   target::Target t_;
   CpuModel model_;
   std::unique_ptr<kernels::ThreadPool> pool_;
   std::vector<runtime::ChipImage> images_;
-  std::unique_ptr<State> state_;
-  std::unordered_map<std::string, std::unique_ptr<Plan>> plans_;
+  std::unique_ptr<ExecState> state_;
+  std::unordered_map<std::string, std::unique_ptr<StepPlan>> plans_;
 };
 
 }  // namespace lpu::cpu
