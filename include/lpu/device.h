@@ -31,8 +31,6 @@ struct DeviceOptions {
   int threads = 0;
   /// lpu-sim: check and time without computing data (read/write refused).
   bool timing_only = false;
-  /// lpu-sim: record what each unit did, for trace_json().
-  bool record_trace = false;
 };
 
 /// Bytes [offset, offset + bytes) of pool `pool` of chip `chip`.

@@ -13,10 +13,9 @@ namespace lpu::cpu {
 CpuBackend::CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads)
     : p_(p), t_(t), model_(std::move(model)),
       pool_(std::make_unique<kernels::ThreadPool>(threads)),
-      state_(std::make_unique<ExecState>(model_)) {
+      state_(std::make_unique<ExecState>(p, model_)) {
   state_->planes.resize(std::size_t{p.meta.chips} * t.matrix.planes);
   for (auto& pl : state_->planes) pl.slots.resize(t.matrix.weight_buffer_tiles);
-  for (const program::IndexRegister& r : p.registers) state_->reg_table[reg_key(r.chip, r.reg)] = r;
 }
 
 CpuBackend::~CpuBackend() = default;

@@ -20,6 +20,7 @@
 #include "kernels/dispatch/thread_pool.h"
 #include "lib/program/program.h"
 #include "lib/target/target.h"
+#include "runtime/device/model_shape.h"
 #include "runtime/device/sram_image.h"
 
 namespace lpu::cpu {
@@ -27,11 +28,7 @@ namespace lpu::cpu {
 struct ExecState;
 struct StepPlan;
 
-/// What the backend needs of the model besides the Program.
-struct CpuModel {
-  ModelConfig config;
-  std::vector<float> rope_freqs;  ///< empty unless the model has rope_freqs.weight
-};
+using CpuModel = runtime::ModelShape;
 
 class CpuBackend {
  public:

@@ -19,9 +19,7 @@ class CpuDevice final : public Device {
   Status load(const Program& program, const Model& model) override {
     const program::Program& p = runtime::program_of(program);
     LPU_TRY(runtime::check_program_fits(p, t_, model), "loading the Program on the cpu backend");
-    CpuModel m;
-    m.config = model.config();
-    LPU_ASSIGN_OR_RETURN(m.rope_freqs, runtime::rope_freqs(model));
+    LPU_ASSIGN_OR_RETURN(CpuModel m, runtime::model_shape(model));
     LPU_ASSIGN_OR_RETURN(std::vector<runtime::ChipImage> img, runtime::build_sram_images(p, model));
     program_.emplace(program);
     backend_.reset();

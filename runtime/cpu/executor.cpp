@@ -347,8 +347,6 @@ Status Step::matmul(const Ref& r, const Instruction& in) {
   const std::uint32_t panels = (cols + 15) / 16;
   const std::uint32_t padded = panels * 16;  // accumulators per row: whole panels
   if (in.flags & isa::kAccInit) {
-    pl.rows = rows;
-    pl.cols = cols;
     pl.groups_begun = 0;
     pl.acc.assign(std::size_t{rows} * padded, 0.0f);
     pl.isum.assign(std::size_t{rows} * padded, 0);

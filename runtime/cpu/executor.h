@@ -18,6 +18,7 @@
 #include "lib/isa/tiled_layout.h"
 #include "lib/model/rope_angles.h"
 #include "lib/program/program.h"
+#include "lib/program/register_table.h"
 #include "lib/target/target.h"
 #include "runtime/cpu/cpu_backend.h"
 #include "runtime/cpu/step_plan.h"
@@ -28,7 +29,7 @@ namespace lpu::cpu {
 using isa::Instruction;
 
 /// The key of index register `reg` of chip `chip` in ExecState::regs.
-inline std::uint64_t reg_key(std::uint32_t chip, std::uint16_t reg) { return (std::uint64_t{chip} << 16) | reg; }
+inline std::uint64_t reg_key(std::uint32_t chip, std::uint16_t reg) { return program::RegisterTable::key(chip, reg); }
 
 /// Index registers, matrix planes and kernel tables of one backend.
 struct ExecState {
@@ -37,13 +38,12 @@ struct ExecState {
     // load right before the pass that uses it, so in program order nothing
     // writes the block in between and the bytes are the ones loaded.
     std::vector<std::pair<const std::uint8_t*, std::uint64_t>> slots;
-    std::uint32_t rows = 0, cols = 0;
     std::int32_t groups_begun = 0;
     std::vector<std::int32_t> isum;
     std::vector<float> acc;
   };
   std::unordered_map<std::uint64_t, std::uint32_t> regs;
-  std::unordered_map<std::uint64_t, program::IndexRegister> reg_table;
+  program::RegisterTable reg_table;
   std::vector<Plane> planes;
   RopeAngleSchedule rope;
   const kernels::FloatKernels& fp = kernels::float_kernels();
@@ -57,7 +57,7 @@ struct ExecState {
     if (it == layouts.end()) it = layouts.emplace(key, isa::TiledAddress(n, k, tile_n, tile_k, group)).first;
     return it->second;
   }
-  explicit ExecState(const CpuModel& m) : rope(m.config, m.rope_freqs) {}
+  ExecState(const program::Program& p, const CpuModel& m) : reg_table(p), rope(m.config, m.rope_freqs) {}
 };
 
 
@@ -77,16 +77,16 @@ class Step {
                    const Instruction& in, Status& e) {
     std::uint64_t off = o.offset + extra;
     if (o.index_reg != 0) {
-      const auto it = s_.reg_table.find(reg_key(chip, o.index_reg));
+      const program::IndexRegister* r = s_.reg_table.find(chip, o.index_reg);
       const auto v = s_.regs.find(reg_key(chip, o.index_reg));
       const std::uint32_t val = v == s_.regs.end() ? 0 : v->second;
-      if (it == s_.reg_table.end() || val >= it->second.count) {
+      if (r == nullptr || val >= r->count) {
         e = failed_precondition("chip " + std::to_string(chip) + " #" + std::to_string(in.seq) + " " +
                                 std::string(isa::opcode_name(in.op)) + ": index register r" +
                                 std::to_string(o.index_reg) + " holds " + std::to_string(val) + " (out of range)");
         return nullptr;
       }
-      off += std::uint64_t{val} * it->second.stride_bytes;
+      off += std::uint64_t{val} * r->stride_bytes;
     }
     std::uint8_t* ptr = chip < img_.size() && o.pool < img_[chip].pools.size() ? img_[chip].pools[o.pool].at(off, n) : nullptr;
     if (ptr == nullptr) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernels/gemm/matmul_s8.h"
+#include "lib/program/register_table.h"
 
 namespace lpu::cpu {
 namespace {
@@ -95,19 +96,14 @@ using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
 // Byte ranges (keyed by chip and pool in the high bits) an instruction
 // reads or writes; indexed operands at every value their register takes.
-void touch(const program::Program& p, const Instruction& in, std::uint32_t chip, Ranges& reads, Ranges& writes) {
+void touch(const program::RegisterTable& regs, const Instruction& in, std::uint32_t chip, Ranges& reads,
+           Ranges& writes) {
   auto key = [](std::uint32_t c, std::uint8_t pool, std::uint64_t off) {
     return (std::uint64_t{c} << 48) | (std::uint64_t{pool} << 40) | off;
   };
   auto add = [&](const isa::Operand& o, std::uint32_t c, Ranges& out) {
     if (!o.present()) return;
-    std::uint64_t reach = 0;
-    if (o.index_reg != 0) {
-      for (const program::IndexRegister& r : p.registers) {
-        if (r.chip == c && r.reg == o.index_reg && r.count > 0) reach = (std::uint64_t{r.count} - 1) * r.stride_bytes;
-      }
-    }
-    out.emplace_back(key(c, o.pool, o.offset), key(c, o.pool, o.end() + reach));
+    out.emplace_back(key(c, o.pool, o.offset), key(c, o.pool, o.end() + regs.reach(c, o.index_reg)));
   };
   for (const isa::Operand& o : in.src) add(o, chip, reads);
   add(in.dst, in.op == Opcode::kSend ? in.p[0] : chip, writes);
@@ -138,6 +134,7 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
                                       const std::vector<Ref>& order,
                                       const std::vector<std::uint32_t>& fast_at,
                                       const std::vector<std::pair<std::pair<std::size_t, std::size_t>, FastMatmul>>& fast) {
+  const program::RegisterTable regs(p);
   struct Scratch { std::uint32_t chip; std::uint8_t pool; std::uint64_t lo, hi; int set; };
   std::vector<Scratch> scratch;
   for (const program::LayoutEntry& e : p.layout) {
@@ -201,7 +198,7 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
         g.emplace_back(k, next);
       }
       for (std::size_t q = k; q < next; ++q) {
-        touch(p, v.streams[order[q].chip][order[q].index], order[q].chip, reads[it->second], writes[it->second]);
+        touch(regs, v.streams[order[q].chip][order[q].index], order[q].chip, reads[it->second], writes[it->second]);
       }
       k = next;
     }

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "lib/gguf/dequantize.h"
 #include "lib/model/model_access.h"
 #include "lib/model/model_hash.h"
 
@@ -20,13 +19,6 @@ Status check_program_fits(const program::Program& p, const target::Target& t, co
                                p.meta.model_hash + "); " + m.path() + " has hash " + mh);
   }
   return {};
-}
-
-Result<std::vector<float>> rope_freqs(const Model& m) {
-  const gguf::File& f = model::model_file(m);
-  const gguf::TensorInfo* t = f.find_tensor("rope_freqs.weight");
-  if (t == nullptr) return std::vector<float>{};
-  return gguf::dequantize_tensor(f, *t);
 }
 
 namespace {

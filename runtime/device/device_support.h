@@ -1,7 +1,7 @@
 #pragma once
 // What every backend's Device does alike: checks that a Program fits the
-// device's target and the model, reads the model's RoPE frequency factors,
-// and copies regions in and out of SRAM images.
+// device's target and the model, and copies regions in and out of SRAM
+// images (model_shape.h gives what a backend needs of the model).
 
 #include <span>
 #include <vector>
@@ -11,6 +11,7 @@
 #include "include/lpu/status.h"
 #include "lib/program/program.h"
 #include "lib/target/target.h"
+#include "runtime/device/model_shape.h"
 #include "runtime/device/sram_image.h"
 
 namespace lpu::runtime {
@@ -19,8 +20,6 @@ namespace lpu::runtime {
 /// both hashes).
 Status check_program_fits(const program::Program& p, const target::Target& t, const Model& m);
 
-/// rope_freqs.weight as floats, or empty.
-Result<std::vector<float>> rope_freqs(const Model& m);
 
 Status write_region(std::vector<ChipImage>& img, const SramRegion& r, std::span<const std::uint8_t> bytes);
 Status read_region(const std::vector<ChipImage>& img, const SramRegion& r, std::span<std::uint8_t> out);

@@ -10,6 +10,7 @@
 #include "lib/gguf/dequantize.h"
 #include "lib/isa/tiled_layout.h"
 #include "lib/model/model_access.h"
+#include "lib/program/register_table.h"
 #include "lib/quant/gguf_import.h"
 
 namespace lpu::runtime {
@@ -188,10 +189,7 @@ std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> i
   for (const LayoutEntry& e : p.layout) {
     if (e.chip < ext.size() && e.pool < pools) ext[e.chip][e.pool].emplace_back(e.offset, e.offset + e.bytes);
   }
-  std::map<std::pair<std::uint32_t, std::uint16_t>, std::uint64_t> reach;  // (chip, reg) -> max index offset
-  for (const program::IndexRegister& r : p.registers) {
-    reach[{r.chip, r.reg}] = r.count == 0 ? 0 : (std::uint64_t{r.count} - 1) * r.stride_bytes;
-  }
+  const program::RegisterTable regs(p);
   // Operands: deduplicated per (chip, pool) so a long stream adds few ranges.
   std::vector<std::vector<std::set<std::pair<std::uint64_t, std::uint64_t>>>> seen(
       p.meta.chips, std::vector<std::set<std::pair<std::uint64_t, std::uint64_t>>>(pools));
@@ -203,12 +201,7 @@ std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> i
           if (!o.present() || o.pool >= pools) continue;
           const std::uint32_t chip = (i == 3 && in.op == isa::Opcode::kSend) ? in.p[0] : c;
           if (chip >= ext.size()) continue;
-          std::uint64_t end = o.end();
-          if (o.index_reg != 0) {
-            const auto it = reach.find({chip, o.index_reg});
-            if (it != reach.end()) end += it->second;
-          }
-          seen[chip][o.pool].emplace(o.offset, end);
+          seen[chip][o.pool].emplace(o.offset, o.end() + regs.reach(chip, o.index_reg));
         }
       }
     }

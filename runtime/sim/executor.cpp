@@ -1,6 +1,7 @@
 #include "runtime/sim/executor.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -70,6 +71,15 @@ Executor::Executor(const program::Program& p, const target::Target& t, const Ste
       rope_(m.config, m.rope_freqs),
       planes_(std::size_t{p.meta.chips} * t.matrix.planes) {
   for (Plane& pl : planes_) pl.slots.resize(t.matrix.weight_buffer_tiles);
+}
+
+const isa::TiledAddress& Executor::layout(std::uint32_t n, std::uint32_t k, std::uint32_t group) {
+  const std::array<std::uint32_t, 3> key{n, k, group};
+  auto it = layouts_.find(key);
+  if (it == layouts_.end()) {
+    it = layouts_.emplace(key, isa::TiledAddress(n, k, t_.matrix.tile_n, t_.matrix.tile_k, group)).first;
+  }
+  return it->second;
 }
 
 std::uint32_t Executor::register_value(std::uint32_t chip, std::uint16_t reg) const {
@@ -296,9 +306,8 @@ Status Executor::kv_append(const InstrRef& ref, const isa::Instruction& in, Effe
   std::vector<std::uint8_t> q(isa::quantized_row_bytes(hd, rg));
   quantize_row(x, hd, rg, q.data());
   const float scale = load<float>(q.data() + align64(hd));
-  const std::uint32_t tn = t_.matrix.tile_n, tk = t_.matrix.tile_k;
   if (p[3] == 0) {  // keys: [positions][head_dim], position = column
-    const isa::TiledAddress a(ctx, hd, tn, tk, rg);
+    const isa::TiledAddress& a = layout(ctx, hd, rg);
     if (!bytes(ref.chip, in.dst, 0, a.bytes(), e, ref, in)) return e;
     out(fx, ref.chip, in.dst, a.scale_offset(up, 0), &scale, 4);
     for (std::uint32_t d = 0; d < hd; ++d) {
@@ -308,7 +317,7 @@ Status Executor::kv_append(const InstrRef& ref, const isa::Instruction& in, Effe
     return {};
   }
   // values: [head_dim][positions] at G, the position's scale in vs
-  const isa::TiledAddress a(hd, ctx, tn, tk, p_.meta.group);
+  const isa::TiledAddress& a = layout(hd, ctx, p_.meta.group);
   const std::uint64_t vs = align64(a.bytes());
   if (!bytes(ref.chip, in.dst, 0, vs + 4ull * ctx, e, ref, in)) return e;
   for (std::uint32_t d = 0; d < hd; ++d) {

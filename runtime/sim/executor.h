@@ -8,7 +8,9 @@
 // through the float kernels and the project's math functions, the one
 // implementation of float arithmetic both backends share.
 
+#include <array>
 #include <cstdint>
+#include <map>
 #include <unordered_map>
 #include <vector>
 
@@ -16,8 +18,10 @@
 #include "include/lpu/status.h"
 #include "kernels/float/float_kernels.h"
 #include "lib/model/rope_angles.h"
+#include "lib/isa/tiled_layout.h"
 #include "lib/program/program.h"
 #include "lib/target/target.h"
+#include "runtime/device/model_shape.h"
 #include "runtime/device/sram_image.h"
 #include "runtime/sim/operand_ranges.h"
 #include "runtime/sim/sim_error.h"
@@ -39,12 +43,7 @@ struct Effects {
   std::vector<std::uint8_t> slot_bytes;
 };
 
-/// What the executor needs of the model besides the Program: the shape
-/// (n_head locates keys and values in a qkv row) and the RoPE schedule.
-struct StepModel {
-  ModelConfig config;
-  std::vector<float> rope_freqs;  ///< empty unless the model has rope_freqs.weight
-};
+using StepModel = runtime::ModelShape;
 
 class Executor {
  public:
@@ -89,6 +88,8 @@ class Executor {
   Status load_weights(const InstrRef& ref, const isa::Instruction& in, Effects& fx);
   Status matmul(const InstrRef& ref, const isa::Instruction& in, Effects& fx);
   Status send(const InstrRef& ref, const isa::Instruction& in, Effects& fx);
+  // A KV cache's tiled layout (n x k at `group`), built once.
+  const isa::TiledAddress& layout(std::uint32_t n, std::uint32_t k, std::uint32_t group);
 
   const program::Program& p_;
   const target::Target& t_;
@@ -99,6 +100,7 @@ class Executor {
   RopeAngleSchedule rope_;
   std::unordered_map<std::uint64_t, std::uint32_t> reg_values_;
   std::vector<Plane> planes_;  // chip * planes + plane
+  std::map<std::array<std::uint32_t, 3>, isa::TiledAddress> layouts_;
 };
 
 }  // namespace lpu::sim

@@ -4,21 +4,6 @@
 
 namespace lpu::sim {
 
-RegisterTable::RegisterTable(const program::Program& p) {
-  for (const program::IndexRegister& r : p.registers) regs_[register_key(r.chip, r.reg)] = r;
-}
-
-const program::IndexRegister* RegisterTable::find(std::uint32_t chip, std::uint16_t reg) const {
-  const auto it = regs_.find(register_key(chip, reg));
-  return it == regs_.end() ? nullptr : &it->second;
-}
-
-std::uint64_t RegisterTable::reach(std::uint32_t chip, std::uint16_t reg) const {
-  if (reg == 0) return 0;
-  const program::IndexRegister* r = find(chip, reg);
-  return r == nullptr || r->count == 0 ? 0 : (std::uint64_t{r->count} - 1) * r->stride_bytes;
-}
-
 namespace {
 
 void rows(std::vector<MemRange>& out, std::uint32_t chip, const isa::Operand& o, std::uint64_t base,

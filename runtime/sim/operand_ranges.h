@@ -6,11 +6,11 @@
 // whatever value the register takes at run time.
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "lib/isa/isa.h"
 #include "lib/program/program.h"
+#include "lib/program/register_table.h"
 
 namespace lpu::sim {
 
@@ -22,20 +22,10 @@ struct MemRange {
   bool write = false;
 };
 
-/// The Program's index registers: (chip, reg) -> stride and count.
-class RegisterTable {
- public:
-  explicit RegisterTable(const program::Program& p);
-  const program::IndexRegister* find(std::uint32_t chip, std::uint16_t reg) const;
-  /// Bytes past an operand's offset its register can move it.
-  std::uint64_t reach(std::uint32_t chip, std::uint16_t reg) const;
-
- private:
-  std::unordered_map<std::uint64_t, program::IndexRegister> regs_;
-};
+using program::RegisterTable;
 
 inline std::uint64_t register_key(std::uint32_t chip, std::uint16_t reg) {
-  return (std::uint64_t{chip} << 16) | reg;
+  return RegisterTable::key(chip, reg);
 }
 
 /// Appends the ranges `in` (on `chip`) reads and writes.

@@ -17,9 +17,7 @@ class SimDevice final : public Device {
   Status load(const Program& program, const Model& model) override {
     const program::Program& p = runtime::program_of(program);
     LPU_TRY(runtime::check_program_fits(p, t_, model), "loading the Program on the simulator");
-    StepModel m;
-    m.config = model.config();
-    LPU_ASSIGN_OR_RETURN(m.rope_freqs, runtime::rope_freqs(model));
+    LPU_ASSIGN_OR_RETURN(StepModel m, runtime::model_shape(model));
     program_.emplace(program);
     sim_.reset();
     LPU_ASSIGN_OR_RETURN(sim_, Simulator::create(runtime::program_of(*program_), t_, std::move(m)));
@@ -47,7 +45,6 @@ class SimDevice final : public Device {
     if (!sim_) return failed_precondition("no Program loaded");
     SimOptions o;
     o.timing_only = options_.timing_only;
-    o.record = options_.record_trace;
     LPU_ASSIGN_OR_RETURN(StepReport rep, sim_->run(std::string(name), o));
     StepCounters c;
     c.variant = rep.variant;

@@ -413,14 +413,6 @@ Result<StepReport> Simulator::run(const std::string& name, const SimOptions& opt
                           static_cast<double>(rep.vector_ops) * en.pj_per_vector_op +
                           static_cast<double>(rep.link_bytes) * en.pj_per_c2c_byte) +
                  en.static_watts * chips * static_cast<double>(rep.simulated_cycles) / t_.clock_hz;
-  if (options.record) {
-    for (std::uint32_t c = 0; c < chips; ++c) {
-      for (const Instruction& in : v->streams[c]) {
-        if (in.unit == Unit::kSync) continue;
-        rep.trace.push_back({c, in.unit, in.unit_index, in.op, in.op_id, in.issue_cycle, in.end_cycle()});
-      }
-    }
-  }
   rep.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

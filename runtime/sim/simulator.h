@@ -29,8 +29,6 @@ namespace lpu::sim {
 
 struct SimOptions {
   bool timing_only = false;
-  /// Record every instruction's (chip, unit, start, end) for a trace.
-  bool record = false;
 };
 
 /// Where one graph op's time went (the bottleneck report).
@@ -39,16 +37,6 @@ struct OpSummary {
   std::uint64_t start = 0, end = 0;  ///< first issue, last landing
   std::string resource;              ///< the busiest unit kind on its busiest chip
   std::uint64_t busy_cycles = 0;     ///< that resource's cycles in this op
-};
-
-/// One executed instruction, for traces.
-struct TraceEvent {
-  std::uint32_t chip = 0;
-  isa::Unit unit = isa::Unit::kSync;
-  std::uint8_t unit_index = 0;
-  isa::Opcode op = isa::Opcode::kNop;
-  std::uint32_t op_id = 0;
-  std::uint64_t start = 0, end = 0;
 };
 
 struct StepReport {
@@ -68,7 +56,6 @@ struct StepReport {
   /// power over the step, in joules.
   double energy_j = 0;
   std::vector<OpSummary> ops;
-  std::vector<TraceEvent> trace;
   double host_seconds = 0;
 };
 

@@ -63,7 +63,9 @@ TEST_P(DeviceConformance, PromptAnd64DecodeStepsEqualTheInt8Pass) {
   const Case& c = GetParam();
   const Model m = testing::load_model(testing::synthetic_model_path(c.model));
   const Program program = compile_for(m, c.target, c.group, c.kv, c.context, c.chunk, c.chips);
-  if (c.chips != 0) ASSERT_EQ(program.chips(), c.chips);
+  if (c.chips != 0) {
+    ASSERT_EQ(program.chips(), c.chips);
+  }
   auto dev = open_device(c.backend, c.target, {.threads = c.threads});
   ASSERT_TRUE(dev.ok()) << dev.status().to_string();
   ASSERT_TRUE((*dev)->load(program, m).ok());
@@ -97,9 +99,13 @@ TEST_P(DeviceConformance, PromptAnd64DecodeStepsEqualTheInt8Pass) {
     if (v.prefill) chunk_rows = v.rows;
   }
   // The first chunk (positions 0..chunk-1) runs at the smallest bucket.
-  if (chunk_rows > 1) EXPECT_EQ(runner->steps().front().variant, "prefill.ctx128");
+  if (chunk_rows > 1) {
+    EXPECT_EQ(runner->steps().front().variant, "prefill.ctx128");
+  }
   EXPECT_EQ(runner->steps().back().variant, "decode.ctx" + std::to_string(c.context));
-  if (c.context > 128) EXPECT_EQ(runner->steps()[1].variant, "decode.ctx128");
+  if (c.context > 128) {
+    EXPECT_EQ(runner->steps()[1].variant, "decode.ctx128");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -4,8 +4,7 @@
 
 #include <cstring>
 
-#include "lib/gguf/dequantize.h"
-#include "lib/model/model_access.h"
+#include "runtime/device/device_support.h"
 
 namespace lpu::testing {
 
@@ -23,12 +22,10 @@ std::unique_ptr<SimRun> load_sim(const Model& model, const std::string& target_n
   EXPECT_TRUE(c.ok()) << c.status().to_string();
   if (!c.ok()) return nullptr;
   run->compiled = std::move(*c);
-  sim::StepModel m;
-  m.config = model.config();
-  if (const gguf::TensorInfo* f = model::model_file(model).find_tensor("rope_freqs.weight")) {
-    m.rope_freqs = *gguf::dequantize_tensor(model::model_file(model), *f);
-  }
-  auto s = sim::Simulator::create(run->compiled.program, run->target, std::move(m));
+  auto shape = runtime::model_shape(model);
+  EXPECT_TRUE(shape.ok()) << shape.status().to_string();
+  if (!shape.ok()) return nullptr;
+  auto s = sim::Simulator::create(run->compiled.program, run->target, *shape);
   EXPECT_TRUE(s.ok()) << s.status().to_string();
   if (!s.ok()) return nullptr;
   run->sim = std::move(*s);
@@ -36,12 +33,7 @@ std::unique_ptr<SimRun> load_sim(const Model& model, const std::string& target_n
   EXPECT_TRUE(img.ok()) << img.status().to_string();
   if (!img.ok()) return nullptr;
   run->sim->set_images(*img);
-  cpu::CpuModel cm;
-  cm.config = model.config();
-  if (const gguf::TensorInfo* f = model::model_file(model).find_tensor("rope_freqs.weight")) {
-    cm.rope_freqs = *gguf::dequantize_tensor(model::model_file(model), *f);
-  }
-  auto cb = cpu::CpuBackend::create(run->compiled.program, run->target, std::move(cm), 2);
+  auto cb = cpu::CpuBackend::create(run->compiled.program, run->target, *shape, 2);
   EXPECT_TRUE(cb.ok()) << cb.status().to_string();
   if (!cb.ok()) return nullptr;
   run->cpu = std::move(*cb);
