@@ -2,7 +2,8 @@
 //  - CPU backend on a cpu-host Program against the int8 pass (Int8Session)
 //    it replaces, on the same model, G and threads, in the same run:
 //    decode tokens/s (greedy over a fixed token stream after an 8-token
-//    prompt) and prefill tokens/s (a prompt of --prefill tokens), each the
+//    prompt) and prefill tokens/s (a prompt of --prefill tokens, after one
+//    unmeasured prefill that first touches every buffer), each the
 //    median of --reps runs, and decode as a fraction of the read probe
 //    (weight bytes per token x tokens/s / GB/s) and prefill as a fraction
 //    of the VNNI probe (2 x MACs per token x tokens/s / GOP/s);
@@ -125,6 +126,8 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
       auto fwd = [&](std::span<const TokenId> t) { (void)s->forward(t, false); };
       pass_dec.push_back(a.tokens / time_pass(fwd, toks, 8, a.tokens).second);
       s->reset();
+      (void)time_pass(fwd, toks, a.prefill, 0);  // warm-up: first use of every buffer
+      s->reset();
       pass_pre.push_back(a.prefill / time_pass(fwd, toks, a.prefill, 0).first);
     }
     {
@@ -133,6 +136,8 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
       auto run = runtime::SequenceRunner::create(**dev, *program, static_cast<std::uint32_t>(vocab));
       auto fwd = [&](std::span<const TokenId> t) { (void)run->forward(t, false); };
       cpu_dec.push_back(a.tokens / time_pass(fwd, toks, 8, a.tokens).second);
+      auto warm = runtime::SequenceRunner::create(**dev, *program, static_cast<std::uint32_t>(vocab));
+      (void)warm->forward(std::span(toks.data(), static_cast<std::size_t>(a.prefill)), false);
       auto run2 = runtime::SequenceRunner::create(**dev, *program, static_cast<std::uint32_t>(vocab));
       auto fwd2 = [&](std::span<const TokenId> t) { (void)run2->forward(t, false); };
       cpu_pre.push_back(a.prefill / time_pass(fwd2, toks, a.prefill, 0).first);

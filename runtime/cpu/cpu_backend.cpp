@@ -59,11 +59,19 @@ Status CpuBackend::run(const std::string& name) {
   auto run_range = [&](Step& step, std::size_t b, std::size_t e) -> Status {
     for (std::size_t i = b; i < e;) {
       if (const std::uint32_t f = plan->fast_at[i]; f != kNoRun) {
-        LPU_TRY(step.fast_matmul(plan->fast[f].second), "");
+        const FastMatmul& m = plan->fast[f].second;
+        const Instruction* sm = m.limit == PositionLimit::kNone ? nullptr : &v->streams[m.softmax.chip][m.softmax.index];
+        LPU_TRY(step.fast_matmul(m, sm), "");
         i = plan->fast[f].first.second;
         continue;
       }
       const Ref& r = plan->order[i];
+      if (const std::uint32_t s = plan->quantize_limit[i]; s != kNoRun) {
+        const Ref& sr = plan->softmaxes[s];
+        LPU_TRY(step.quantize_to_position(r, v->streams[r.chip][r.index], v->streams[sr.chip][sr.index]), "");
+        ++i;
+        continue;
+      }
       LPU_TRY(step.run(r, v->streams[r.chip][r.index]), "");
       ++i;
     }

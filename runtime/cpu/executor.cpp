@@ -20,6 +20,26 @@ std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
 // Weight bytes from which a matmul is split over the thread pool.
 constexpr std::size_t kParallelMatmulBytes = 128 * 1024;
 
+// Values a row-wise vector instruction must touch before its rows are
+// split over the thread pool, and the values per task: chosen by shape
+// alone, and rows are independent, so the bits do not depend on threads.
+constexpr std::uint64_t kParallelRowValues = 16 * 1024;
+constexpr std::uint64_t kRowTaskValues = 8 * 1024;
+
+// Calls fn(first_row, end_row) over [0, rows) in tasks of about
+// kRowTaskValues values of `width` each; on the pool when the whole is
+// large enough.
+template <typename Fn>
+void for_row_blocks(kernels::ThreadPool* pool, std::uint32_t rows, std::uint64_t width, Fn&& fn) {
+  const std::uint64_t per = std::max<std::uint64_t>(1, kRowTaskValues / std::max<std::uint64_t>(1, width));
+  const std::uint64_t tasks = (rows + per - 1) / per;
+  kernels::ThreadPool* use = std::uint64_t{rows} * width >= kParallelRowValues ? pool : nullptr;
+  kernels::run_tasks(use, tasks, [&](std::size_t t) {
+    const std::uint64_t r0 = t * per;
+    fn(static_cast<std::uint32_t>(r0), static_cast<std::uint32_t>(std::min<std::uint64_t>(rows, r0 + per)));
+  });
+}
+
 template <typename T>
 T load(const std::uint8_t* p) {
   T v;
@@ -30,23 +50,49 @@ T load(const std::uint8_t* p) {
 }  // namespace
 
 void Step::quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
-                    std::uint32_t g, std::uint8_t* out) {
+                    std::uint32_t g, std::uint8_t* out, std::uint32_t k_valid) {
   const std::uint64_t row_bytes = isa::quantized_row_bytes(k, g);
   const std::uint32_t groups = (k + g - 1) / g;
-  std::vector<float>& scales = scales_;
-  std::vector<std::int32_t>& sums = sums_;
-  scales.resize(std::size_t{rows} * groups);
-  sums.resize(std::size_t{rows} * groups);
+  const std::uint32_t valid = std::min(groups, (k_valid + g - 1) / g);
+  const std::uint32_t kq = std::min(k, valid * g);
+  thread_local std::vector<float> scales;
+  thread_local std::vector<std::int32_t> sums;
+  scales.assign(std::size_t{rows} * groups, 0.0f);
+  sums.assign(std::size_t{rows} * groups, 0);
   for (std::uint32_t r = 0; r < rows; ++r) std::memset(out + r * row_bytes, 0, align64(k));
-  s_.i8.quantize_rows(x, x_stride, rows, k, g, reinterpret_cast<std::int8_t*>(out), row_bytes,
-                      scales.data(), sums.data());
+  if (kq > 0) {
+    s_.i8.quantize_rows(x, x_stride, rows, kq, g, reinterpret_cast<std::int8_t*>(out), row_bytes,
+                        scales.data(), sums.data());
+  }
   for (std::uint32_t r = 0; r < rows; ++r) {
     std::uint8_t* tail = out + r * row_bytes + align64(k);
-    for (std::uint32_t q = 0; q < groups; ++q) {
-      std::memcpy(tail + 8ull * q, &scales[std::size_t{r} * groups + q], 4);
-      std::memcpy(tail + 8ull * q + 4, &sums[std::size_t{r} * groups + q], 4);
+    std::memset(tail, 0, 8ull * groups);
+    // quantize_rows wrote `valid` groups per row, rows packed by `valid`.
+    for (std::uint32_t q = 0; q < valid; ++q) {
+      std::memcpy(tail + 8ull * q, &scales[std::size_t{r} * valid + q], 4);
+      std::memcpy(tail + 8ull * q + 4, &sums[std::size_t{r} * valid + q], 4);
     }
   }
+}
+
+std::uint32_t Step::positions_of(std::uint32_t chip, const Instruction& sm) {
+  Status e;
+  const std::uint8_t* posp = at(chip, sm.src[2], 4ull * sm.p[2], 4, sm, e);
+  if (posp == nullptr) return 0;
+  const auto pos = load<std::int32_t>(posp);
+  return pos < 0 || static_cast<std::uint32_t>(pos) >= sm.p[1] ? 0 : static_cast<std::uint32_t>(pos) + 1;
+}
+
+Status Step::quantize_to_position(const Ref& r, const Instruction& in, const Instruction& sm) {
+  const std::uint32_t n = positions_of(r.chip, sm);
+  if (n == 0) return run(r, in);
+  const auto& p = in.p;
+  Status e;
+  const float* x = f32(r.chip, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + p[1], in, e);
+  std::uint8_t* y = at(r.chip, in.dst, 0, isa::quantized_rows_bytes(p[0], p[1], p[3]), in, e);
+  if (!x || !y) return e;
+  quantize(x, p[2], p[0], p[1], p[3], y, n);
+  return {};
 }
 
 Status Step::run(const Ref& r, const Instruction& in) {
@@ -71,9 +117,14 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* w = f32(c, in.src[1], 0, p[1], in, e);
       float* y = f32(c, in.dst, 0, n, in, e);
       if (!x || !w || !y) return e;
+      // Through scratch: y may alias x.
       std::vector<float>& tmp = tmp_;
       tmp.resize(n);
-      for (std::uint32_t q = 0; q < p[0]; ++q) s_.fp.rmsnorm(x + std::uint64_t{q} * p[1], w, p[1], p_.meta.rms_eps, tmp.data() + std::uint64_t{q} * p[1]);
+      for_row_blocks(pool_, p[0], p[1], [&](std::uint32_t r0, std::uint32_t r1) {
+        for (std::uint32_t q = r0; q < r1; ++q) {
+          s_.fp.rmsnorm(x + std::uint64_t{q} * p[1], w, p[1], p_.meta.rms_eps, tmp.data() + std::uint64_t{q} * p[1]);
+        }
+      });
       std::memcpy(y, tmp.data(), 4 * n);
       return {};
     }
@@ -82,7 +133,12 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* b = f32(c, in.src[1], 0, p[0], in, e);
       float* y = f32(c, in.dst, 0, p[0], in, e);
       if (!a || !b || !y) return e;
-      s_.fp.add(b, a, p[0], y);
+      // Element-wise, in blocks of one fixed size.
+      const std::uint64_t blocks = (p[0] + kRowTaskValues - 1) / kRowTaskValues;
+      for_row_blocks(pool_, static_cast<std::uint32_t>(blocks), kRowTaskValues, [&](std::uint32_t b0, std::uint32_t b1) {
+        const std::uint64_t i0 = b0 * kRowTaskValues, i1 = std::min<std::uint64_t>(p[0], b1 * kRowTaskValues);
+        s_.fp.add(b + i0, a + i0, i1 - i0, y + i0);
+      });
       return {};
     }
     case Opcode::kSiluMul: {
@@ -91,10 +147,12 @@ Status Step::run(const Ref& r, const Instruction& in) {
       if (!x || !y) return e;
       std::vector<float>& tmp = tmp_;
       tmp.resize(std::uint64_t{p[0]} * p[1]);
-      for (std::uint32_t q = 0; q < p[0]; ++q) {
-        const float* g = x + std::uint64_t{q} * p[2];
-        s_.fp.silu_mul(g, g + p[1], p[1], tmp.data() + std::uint64_t{q} * p[1]);
-      }
+      for_row_blocks(pool_, p[0], 2ull * p[1], [&](std::uint32_t r0, std::uint32_t r1) {
+        for (std::uint32_t q = r0; q < r1; ++q) {
+          const float* g = x + std::uint64_t{q} * p[2];
+          s_.fp.silu_mul(g, g + p[1], p[1], tmp.data() + std::uint64_t{q} * p[1]);
+        }
+      });
       std::memcpy(y, tmp.data(), 4 * tmp.size());
       return {};
     }
@@ -102,7 +160,10 @@ Status Step::run(const Ref& r, const Instruction& in) {
       const float* x = f32(c, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + p[1], in, e);
       std::uint8_t* y = at(c, in.dst, 0, isa::quantized_rows_bytes(p[0], p[1], p[3]), in, e);
       if (!x || !y) return e;
-      quantize(x, p[2], p[0], p[1], p[3], y);
+      const std::uint64_t row_bytes = isa::quantized_row_bytes(p[1], p[3]);
+      for_row_blocks(pool_, p[0], p[1], [&](std::uint32_t r0, std::uint32_t r1) {
+        quantize(x + std::uint64_t{r0} * p[2], p[2], r1 - r0, p[1], p[3], y + r0 * row_bytes);
+      });
       return {};
     }
     case Opcode::kRopeAngles: {
@@ -429,7 +490,7 @@ Status Step::matmul(const Ref& r, const Instruction& in) {
   return {};
 }
 
-Status Step::fast_matmul(const FastMatmul& f) {
+Status Step::fast_matmul(const FastMatmul& f, const Instruction* sm) {
   Status e;
   Instruction none;
   const std::uint8_t* x = at(f.chip, f.x, 0, f.x.bytes, none, e);
@@ -445,7 +506,25 @@ Status Step::fast_matmul(const FastMatmul& f) {
   float* yp = f32(f.chip, y, 0, (std::uint64_t{f.rows} - 1) * f.y_stride + f.n, none, e);
   if (!x || !wp || !yp) return e;
   const std::uint64_t stride = f.x.bytes / f.rows;
-  const std::uint32_t groups = (f.k + f.group - 1) / f.group;
+  kernels::PackedView wv = kernels::packed_view(wp, f.n, f.k, f.group);
+  std::uint32_t groups = (f.k + f.group - 1) / f.group;
+  std::uint32_t k = f.k;
+  if (const std::uint32_t n = sm != nullptr ? positions_of(f.softmax.chip, *sm) : 0; n > 0) {
+    if (f.limit == PositionLimit::kColumns) {
+      // Whole panels of scores up to the position; the panels keep their
+      // places, since each panel holds all of k.
+      wv.n = std::min<std::size_t>(f.n, (n + 15) / 16 * 16);
+      wv.panels = (wv.n + 15) / 16;
+    } else if (f.limit == PositionLimit::kGroups && (n + f.group - 1) / f.group < groups) {
+      // The groups holding the positions; the rest of the probabilities
+      // are zero groups, which add nothing. Panels keep their stride.
+      groups = (n + f.group - 1) / f.group;
+      k = groups * f.group;
+      wv.k = k;
+      wv.groups = groups;
+      wv.last_quads = f.group / 4;
+    }
+  }
   thread_local std::vector<float> scales;
   thread_local std::vector<std::int32_t> sums;
   scales.resize(std::size_t{f.rows} * groups);
@@ -461,7 +540,7 @@ Status Step::fast_matmul(const FastMatmul& f) {
   xv.q = reinterpret_cast<const std::int8_t*>(x);
   xv.stride = stride;
   xv.rows = f.rows;
-  xv.k = f.k;
+  xv.k = k;
   xv.group_size = f.group;
   xv.groups = groups;
   xv.scales = scales.data();
@@ -472,7 +551,7 @@ Status Step::fast_matmul(const FastMatmul& f) {
   // matmul_s8 gives the same bits on any number of threads.
   o.pool = wbytes >= kParallelMatmulBytes ? pool_ : nullptr;
   o.y_stride = f.y_stride;
-  kernels::matmul_s8(kernels::packed_view(wp, f.n, f.k, f.group), xv, yp, o);
+  kernels::matmul_s8(wv, xv, yp, o);
   return {};
 }
 

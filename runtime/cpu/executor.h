@@ -70,7 +70,11 @@ class Step {
       : p_(p), t_(t), m_(m), img_(img), s_(s), pool_(pool) {}
 
   Status run(const Ref& ref, const Instruction& in);
-  Status fast_matmul(const FastMatmul& f);
+  /// A quantise of attention probabilities, cut to the groups up to the
+  /// position named by the unit's softmax `sm` (on chip ref.chip).
+  Status quantize_to_position(const Ref& ref, const Instruction& in, const Instruction& sm);
+  /// `sm`: the unit's softmax when f.limit is set.
+  Status fast_matmul(const FastMatmul& f, const Instruction* sm);
 
  private:
   std::uint8_t* at(std::uint32_t chip, const isa::Operand& o, std::uint64_t extra, std::uint64_t n,
@@ -100,8 +104,18 @@ class Step {
              const Instruction& in, Status& e) {
     return reinterpret_cast<float*>(at(chip, o, 4 * extra_floats, 4 * n, in, e));
   }
+  // Quantises rows of k values at group g into the layout of docs/isa.md;
+  // only the first `k_valid` values are read, the groups past them are
+  // written as zero groups (scale 0, sum 0), what zeros quantise to.
   void quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
-                std::uint32_t g, std::uint8_t* out);
+                std::uint32_t g, std::uint8_t* out, std::uint32_t k_valid);
+  void quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
+                std::uint32_t g, std::uint8_t* out) {
+    quantize(x, x_stride, rows, k, g, out, k);
+  }
+  // Positions a unit attends over (its row's position + 1), read from its
+  // softmax; 0 when the position is out of range (the softmax reports it).
+  std::uint32_t positions_of(std::uint32_t chip, const Instruction& sm);
 
   Status embed(const Ref& r, const Instruction& in);
   Status kv_append(const Ref& r, const Instruction& in);
@@ -118,8 +132,7 @@ class Step {
   ExecState& s_;
   kernels::ThreadPool* pool_;
   // Scratch reused across instructions (a Step per concurrent task).
-  std::vector<float> tmp_, scales_;
-  std::vector<std::int32_t> sums_;
+  std::vector<float> tmp_;
   std::vector<std::uint8_t> qrow_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <unordered_map>
 
 #include "kernels/gemm/matmul_s8.h"
 #include "lib/program/register_table.h"
@@ -13,8 +14,10 @@ namespace {
 using isa::Instruction;
 using isa::Opcode;
 
-// Instructions of an attention op from which its scratch sets run concurrently.
+// Instructions of an attention op from which its scratch sets run
+// concurrently, and of a KV append op from which its entries do.
 constexpr std::size_t kParallelAttentionItems = 2048;
+constexpr std::size_t kParallelAppendItems = 64;
 
 // Tries to read order[i..) as one weight matmul whose blocks are the
 // kernels' packed layout: per 16-column tile, one pass per group in
@@ -144,12 +147,17 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
       }
     }
   }
-  auto set_of = [&](const Instruction& in, std::uint32_t chip) {
+  // An item's group: attention by its scratch set, a KV append by the
+  // cache entry it writes (appends to one entry stay in program order).
+  auto set_of = [&](const Instruction& in, std::uint32_t chip) -> std::int64_t {
+    if (in.op == Opcode::kKvAppend) {
+      return static_cast<std::int64_t>((std::uint64_t{chip} << 48) | (std::uint64_t{in.dst.pool} << 40) | in.dst.offset);
+    }
     for (const isa::Operand* o : {&in.src[0], &in.src[1], &in.src[2], &in.dst}) {
       if (!o->present()) continue;
       for (const Scratch& sc : scratch) {
         if (sc.chip == chip && sc.pool == o->pool && o->offset >= sc.lo && o->offset < sc.hi) {
-          return sc.set + 1000 * static_cast<int>(chip);
+          return sc.set + 1000 * static_cast<std::int64_t>(chip);
         }
       }
     }
@@ -161,19 +169,20 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
     const std::uint32_t op = v.streams[order[i].chip][order[i].index].op_id;
     std::size_t end = i;
     while (end < order.size() && v.streams[order[end].chip][order[end].index].op_id == op) ++end;
-    if (op >= p.ops.size() || p.ops[op].kind != "attention" || scratch.empty()) {
+    const bool append = op < p.ops.size() && p.ops[op].kind == "kv_append";
+    if (op >= p.ops.size() || !(append || (p.ops[op].kind == "attention" && !scratch.empty()))) {
       i = end;
       continue;
     }
     ParallelOp par;
     par.begin = i;
     par.end = end;
-    std::map<int, std::size_t> group_of;
+    std::map<std::int64_t, std::size_t> group_of;
     std::vector<Ranges> reads, writes;
     bool ok = true;
     for (std::size_t k = i; k < end && ok;) {
       std::size_t next = k + 1;
-      int set = -1;
+      std::int64_t set = -1;
       if (fast_at[k] != kNoRun) {
         next = fast[fast_at[k]].first.second;
         const Ref& mr = order[k + 1];  // the run's first matrix pass
@@ -204,7 +213,7 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
     }
     // Few items (a decode step's heads) cost less than a parallel region.
     const std::size_t items = end - i;
-    if (ok && par.groups.size() > 1 && items >= kParallelAttentionItems) {
+    if (ok && par.groups.size() > 1 && items >= (append ? kParallelAppendItems : kParallelAttentionItems)) {
       for (std::size_t a = 0; a < par.groups.size() && ok; ++a) {
         for (std::size_t b = a + 1; b < par.groups.size() && ok; ++b) {
           if (overlaps(writes[a], writes[b]) || overlaps(writes[a], reads[b]) || overlaps(reads[a], writes[b])) ok = false;
@@ -215,6 +224,65 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
     i = end;
   }
   return out;
+}
+
+// Cuts every int8 attention unit to its row's position: per unit (in
+// program order) the QK^T run writing the scores, the softmax of those
+// scores in place, the quantise of the probabilities and the PV run on
+// them. Keys name (chip, pool, offset) of a scratch buffer.
+void plan_position_limits(const program::Program& p, const program::Variant& v, StepPlan& plan) {
+  auto key = [](std::uint32_t chip, std::uint8_t pool, std::uint64_t offset) {
+    return (std::uint64_t{chip} << 48) | (std::uint64_t{pool} << 40) | offset;
+  };
+  // Scores or probabilities whose unit's softmax is known: rows x k at G.
+  struct Pending {
+    std::uint32_t softmax, rows, k, group;
+  };
+  std::unordered_map<std::uint64_t, std::uint32_t> scores_by;  // sc -> QK run
+  std::unordered_map<std::uint64_t, Pending> pending;           // sc or pq -> its unit
+  plan.quantize_limit.assign(plan.order.size(), kNoRun);
+  for (std::size_t i = 0; i < plan.order.size();) {
+    if (const std::uint32_t f = plan.fast_at[i]; f != kNoRun) {
+      FastMatmul& m = plan.fast[f].second;
+      const std::uint64_t y = key(m.chip, m.y_pool, m.y_offset);
+      const auto s = pending.find(key(m.chip, m.x.pool, m.x.offset));
+      if (s != pending.end() && m.x.index_reg == 0 && s->second.rows == m.rows && s->second.k == m.k &&
+          s->second.group == m.group) {
+        m.limit = PositionLimit::kGroups;
+        m.softmax = plan.softmaxes[s->second.softmax];
+      }
+      pending.erase(y);
+      scores_by[y] = f;
+      i = plan.fast[f].first.second;
+      continue;
+    }
+    const Ref r = plan.order[i];
+    const Instruction& in = v.streams[r.chip][r.index];
+    const bool attention = in.op_id < p.ops.size() && p.ops[in.op_id].kind == "attention";
+    const std::uint64_t dst = key(in.op == Opcode::kSend ? in.p[0] : r.chip, in.dst.pool, in.dst.offset);
+    if (attention && in.op == Opcode::kSoftmax && in.src[0].offset == in.dst.offset &&
+        in.src[0].pool == in.dst.pool && in.dst.index_reg == 0 && in.src[0].index_reg == 0) {
+      if (const auto q = scores_by.find(dst); q != scores_by.end()) {
+        FastMatmul& m = plan.fast[q->second].second;
+        if (m.rows == in.p[0] && m.n == in.p[1] && m.y_stride == in.p[1]) {
+          m.limit = PositionLimit::kColumns;
+          m.softmax = r;
+        }
+      }
+      pending[dst] = {static_cast<std::uint32_t>(plan.softmaxes.size()), in.p[0], in.p[1], 0};
+      plan.softmaxes.push_back(r);
+    } else if (const auto s = pending.find(key(r.chip, in.src[0].pool, in.src[0].offset));
+               attention && in.op == Opcode::kQuantize && s != pending.end() && in.src[0].index_reg == 0 &&
+               in.dst.index_reg == 0 && s->second.group == 0 && in.p[0] == s->second.rows &&
+               in.p[1] == s->second.k && in.p[2] == s->second.k) {
+      plan.quantize_limit[i] = s->second.softmax;
+      pending[dst] = {s->second.softmax, in.p[0], in.p[1], in.p[3]};
+    } else {
+      pending.erase(dst);
+    }
+    scores_by.erase(dst);
+    ++i;
+  }
 }
 
 }  // namespace
@@ -241,6 +309,7 @@ StepPlan make_step_plan(const program::Program& p, const program::Variant& v,
       ++i;
     }
   }
+  plan_position_limits(p, v, *plan);
   if (concurrent) plan->parallel = plan_parallel(p, v, plan->order, plan->fast_at, plan->fast);
   return plan_value;
 }

@@ -23,6 +23,16 @@ struct Ref {
 
 inline constexpr std::uint32_t kNoRun = 0xffffffffu;
 
+/// How an attention unit's pass is cut to its row's position, read at run
+/// time from the unit's softmax: scores past the position are masked and
+/// overwritten by the softmax, and probabilities past it are zero, so
+/// neither changes a result.
+enum class PositionLimit : std::uint8_t {
+  kNone,
+  kColumns,  ///< QK^T: the score columns up to the position
+  kGroups,   ///< PV (and the probabilities' quantise): the groups of K holding it
+};
+
 /// A whole weight matmul as one kernel call.
 struct FastMatmul {
   std::uint32_t chip = 0;
@@ -34,13 +44,16 @@ struct FastMatmul {
   std::uint8_t y_pool = 0;
   std::uint64_t y_offset = 0;
   std::uint32_t y_stride = 0;  ///< floats
+  PositionLimit limit = PositionLimit::kNone;
+  Ref softmax;  ///< with a limit: the unit's softmax
 };
 
-/// An attention op whose per-(row, KV head) units fall into groups by the
-/// scratch set they use (att.qq<i>, att.sc<i>, att.pq<i>): units of one
-/// group depend on each other through their scratch, units of different
-/// groups touch disjoint bytes (checked when planning), so the groups run
-/// concurrently, each in program order.
+/// An op whose instructions fall into groups that run concurrently, each
+/// in program order: an attention op's per-(row, KV head) units by the
+/// scratch set they use (att.qq<i>, att.sc<i>, att.pq<i>), a KV append op's
+/// instructions by the cache entry they write. Items of one group may
+/// depend on each other; different groups touch disjoint bytes (checked
+/// when planning).
 struct ParallelOp {
   std::size_t begin = 0, end = 0;                                       ///< in `order`
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> groups;  ///< ranges per set
@@ -54,6 +67,11 @@ struct StepPlan {
   /// or kNoRun.
   std::vector<std::uint32_t> fast_at;
   std::vector<ParallelOp> parallel;
+  /// Per index of `order`: for a quantise of attention probabilities, the
+  /// index into `softmaxes` of its unit's softmax (it quantises only the
+  /// groups up to the position and zeroes the rest), else kNoRun.
+  std::vector<std::uint32_t> quantize_limit;
+  std::vector<Ref> softmaxes;
 };
 
 /// The plan of variant `v`; `concurrent` allows concurrent attention sets.

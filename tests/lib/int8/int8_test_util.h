@@ -16,7 +16,8 @@
 namespace lpu::testing {
 
 /// A synthetic model written into temp_dir() on first use: preset
-/// "tiny-dense" or "tiny-moe", weight_type "f32", "f16" or "q8_0".
+/// "tiny-dense", "tiny-moe" or "tiny-hd64" (tiny-dense with one KV head of
+/// 64 dimensions), weight_type "f32", "f16" or "q8_0".
 std::string synthetic_model_path(const std::string& preset, const std::string& weight_type = "f32");
 
 /// Loads `path`, failing the current test on error.

@@ -129,7 +129,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"cpu", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32, 1, 1},
                       Case{"cpu", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 0, 64},
                       Case{"lpu-sim", "tiny-dense", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 1, 64},
-                      Case{"lpu-sim", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 0, 64}),
+                      Case{"lpu-sim", "tiny-moe", "tiny", 32, KvPrecision::kInt8, 128, 32, 2, 0, 64},
+                      // heads of 64: QK^T and PV as whole matmuls cut to each row's position
+                      Case{"cpu", "tiny-hd64", "cpu-host", 32, KvPrecision::kInt8, 256, 64},
+                      Case{"lpu-sim", "tiny-hd64", "cpu-host", 32, KvPrecision::kInt8, 256, 64},
+                      Case{"cpu", "tiny-hd64", "cpu-host", 64, KvPrecision::kInt8, 256, 64, 1, 1}),
     name_of);
 
 TEST(Device, UnknownBackendNamesTheKnownOnes) {
