@@ -168,6 +168,8 @@ Result<Pass> make_pass(const RunOptions& o, const Model& model, int context) {
     c.max_context = ctx;
     c.group = static_cast<std::uint32_t>(o.group);
     c.kv = o.kv;
+    // --logits wants every prompt row's logits from the prefill chunks.
+    c.all_logits = !o.logits_path.empty();
     LPU_ASSIGN_OR_RETURN(program, compile_program(model, target, c));
   }
   DeviceOptions d;

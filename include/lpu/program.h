@@ -22,6 +22,9 @@ struct ProgramVariant {
   bool prefill = false;
   std::uint32_t context = 0;  ///< KV positions it attends over
   std::uint32_t rows = 0;     ///< token rows per step
+  /// Rows whose logits the step writes: `rows`, or 1 for a prefill chunk
+  /// that writes only its last row's (CompileOptions::all_logits).
+  std::uint32_t logit_rows = 0;
   std::uint64_t static_latency_cycles = 0;
 };
 
@@ -39,6 +42,9 @@ struct CompileOptions {
   std::string kv;
   /// Tokens per prefill chunk; 0: min(64, max_context).
   std::uint32_t prefill_chunk = 0;
+  /// Prefill chunks write every row's logits (to score a text); by
+  /// default only the last row's, the one the next token needs.
+  bool all_logits = false;
   /// Load an earlier compile of the same inputs from the Program cache
   /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there.
   bool use_cache = true;

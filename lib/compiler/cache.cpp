@@ -33,7 +33,7 @@ const char* compiler_build_id() { return LPU_COMPILER_BUILD; }
 std::string cache_path(const ModelInput& m, const target::Target& t, const CompileOptions& o) {
   std::ostringstream key;
   key << m.hash << '|' << target::target_hash(t) << '|' << o.chips << '|' << o.slots << '|'
-      << o.max_context << '|' << o.group << '|' << o.kv << '|' << o.prefill_chunk << '|'
+      << o.max_context << '|' << o.group << '|' << o.kv << '|' << o.prefill_chunk << '|' << o.all_logits << '|'
       << program::kFormatMajor << '.' << program::kFormatMinor << '|' << compiler_build_id();
   Sha256 h;
   h.update(key.str());

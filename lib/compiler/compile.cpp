@@ -149,6 +149,7 @@ Status resolve(const ModelInput& m, const target::Target& t, const CompileOption
   }
   s.slots = o.slots;
   s.prefill_chunk = o.prefill_chunk == 0 ? std::min(64u, s.context) : std::min(o.prefill_chunk, s.context);
+  s.all_logits = o.all_logits;
   const auto k = static_cast<std::uint32_t>(std::max(1, m.config.n_expert_used));
   // Activations may take at most half of the pools meant for them, an
   // eighth of those that hold weights too: shrink, in turn, the attention
@@ -311,8 +312,9 @@ Result<ScheduledVariant> schedule_variant(const VariantSpec& v, const ModelInput
                                           const target::Target& t, const Shapes& s,
                                           const Partition& p, const Placement& place,
                                           const std::vector<program::IndexRegister>& regs) {
+  const bool prefill = v.kind == program::VariantKind::kPrefill;
   LPU_ASSIGN_OR_RETURN(graph::Graph g, graph::build_step_graph(
-                                           m.config, {v.rows, v.context, v.kind == program::VariantKind::kPrefill}));
+                                           m.config, {v.rows, v.context, prefill, prefill && !s.all_logits && v.rows > 1}));
   Scheduler sched(t, p.chips);
   for (const program::IndexRegister& r : regs) {
     sched.registers[(std::uint64_t{r.chip} << 16) | r.reg] = {r.stride_bytes, r.count};
@@ -326,6 +328,7 @@ Result<ScheduledVariant> schedule_variant(const VariantSpec& v, const ModelInput
   pv.kind = v.kind;
   pv.context = v.context;
   pv.rows = v.rows;
+  pv.last_row_logits = g.shape.last_row_logits;
   pv.static_latency_cycles = sched.makespan();
   pv.lower_bound_cycles = bound.cycles();
   for (const auto& [first, last] : sched.chip_spans()) {
@@ -458,7 +461,7 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   {
     std::ostringstream os;
     os << o.chips << '|' << s.slots << '|' << s.context << '|' << s.group << '|' << s.kv_int8 << '|'
-       << s.prefill_chunk << '|' << s.attention_sets << '|' << s.moe_dense_ok;
+       << s.prefill_chunk << '|' << s.attention_sets << '|' << s.moe_dense_ok << '|' << s.all_logits;
     md.options_hash = sha256_hex(std::span<const std::uint8_t>(
         reinterpret_cast<const std::uint8_t*>(os.str().data()), os.str().size()));
   }

@@ -32,6 +32,9 @@ struct CompileOptions {
   std::string kv;
   /// Tokens per prefill chunk; 0 means min(64, max_context).
   std::uint32_t prefill_chunk = 0;
+  /// Prefill steps write every row's logits (to score a text); by default
+  /// only the last row's, the one the next token needs.
+  bool all_logits = false;
 };
 
 /// What the compiler needs of a model: its configuration, how the token

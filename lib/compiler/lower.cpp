@@ -9,11 +9,11 @@ namespace lpu::compiler {
 void Lowering::vector_op(std::uint32_t chip, Opcode code, const std::string& in_buf,
                          const std::string& in2_key, const std::string& out_buf,
                          std::array<std::uint32_t, 7> params, bool in_place_reads_out,
-                         std::uint64_t in_bytes, std::uint64_t out_bytes) {
+                         std::uint64_t in_bytes, std::uint64_t out_bytes, std::uint64_t in_offset) {
   const int a = entry(chip, buffer_key(in_buf));
   const int o = entry(chip, buffer_key(out_buf));
   Instruction in = instr(code, isa::opcode_unit(code));
-  in.src[0] = operand(a, 0, in_bytes);
+  in.src[0] = operand(a, in_offset, in_bytes);
   in.dst = operand(o, 0, out_bytes);
   in.p = params;
   const auto ra = static_cast<std::uint64_t>(a);
@@ -39,7 +39,9 @@ void Lowering::stage_enter(std::uint32_t from, std::uint32_t to) {
 Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
   const ModelConfig& mc = c();
   const auto d = static_cast<std::uint32_t>(mc.n_embd);
-  const std::uint32_t n = rows();
+  const std::uint32_t n = graph::op_rows(g, op);
+  // A head op on the last row only reads the step's last row of x.
+  const std::uint32_t in_row = n == rows() ? 0 : rows() - 1;
   const auto k_used = static_cast<std::uint32_t>(std::max(1, mc.n_expert_used));
   const std::string out_buf = op.outputs.empty() ? "" : g.tensor(op.outputs[0]).buffer;
   const std::string in_buf = op.inputs.empty() ? "" : g.tensor(op.inputs[0]).buffer;
@@ -69,7 +71,7 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
         break;
       case graph::OpKind::kRmsNorm:
         vector_op(chip, Opcode::kRmsNorm, in_buf, "n:" + op.weights[0], out_buf, {n, d, 0, 0, 0, 0, 0},
-                  false, tensor_bytes(op.inputs[0]), tensor_bytes(op.outputs[0]));
+                  false, 4ull * n * d, 4ull * n * d, 4ull * in_row * d);
         break;
       case graph::OpKind::kQuantize: {
         if (out_buf == "esq") {
@@ -77,9 +79,9 @@ Status Lowering::lower_op(const graph::Op& op, std::uint32_t stage) {
           break;
         }
         const graph::Tensor& src = g.tensor(op.inputs[0]);
-        const std::uint32_t qrows = src.rows * (src.cols / op.k);
+        const std::uint32_t qrows = n * (src.cols / op.k);
         vector_op(chip, Opcode::kQuantize, in_buf, "", out_buf, {qrows, op.k, op.k, s.group, 0, 0, 0},
-                  false, tensor_bytes(op.inputs[0]), tensor_bytes(op.outputs[0]));
+                  false, 4ull * qrows * op.k, isa::quantized_rows_bytes(qrows, op.k, s.group));
         break;
       }
       case graph::OpKind::kMatmul:

@@ -156,7 +156,7 @@ struct BoundCtx {
 
 Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t2) const {
   const ModelConfig& c = m.config;
-  const std::uint32_t rows = g.shape.rows;
+  const std::uint32_t rows = graph::op_rows(g, op);
   const auto d = static_cast<std::uint32_t>(c.n_embd);
   const auto hd = static_cast<std::uint32_t>(c.head_dim);
   const auto k_used = static_cast<std::uint32_t>(std::max(1, c.n_expert_used));
@@ -226,7 +226,7 @@ Work BoundCtx::op_work(const graph::Op& op, std::uint32_t stage, std::uint32_t t
       break;
     case graph::OpKind::kQuantize: {
       const graph::Tensor& src = g.tensor(op.inputs[0]);
-      const std::uint32_t qrows = src.rows * (src.cols / op.k);
+      const std::uint32_t qrows = rows * (src.cols / op.k);
       vector(w, isa::Opcode::kQuantize, {qrows, op.k, 0, 0, 0, 0, 0}, 4ull * qrows * op.k,
              isa::quantized_rows_bytes(qrows, op.k, s.group));
       break;

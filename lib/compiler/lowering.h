@@ -103,7 +103,7 @@ struct Lowering {
   void vector_op(std::uint32_t chip, Opcode code, const std::string& in_buf,
                  const std::string& in2_key, const std::string& out_buf,
                  std::array<std::uint32_t, 7> params, bool in_place_reads_out = false,
-                 std::uint64_t in_bytes = 0, std::uint64_t out_bytes = 0);
+                 std::uint64_t in_bytes = 0, std::uint64_t out_bytes = 0, std::uint64_t in_offset = 0);
   // Bytes of tensor `id` at this variant's rows.
   std::uint64_t tensor_bytes(std::uint32_t id) const {
     const graph::Tensor& tn = g.tensor(id);

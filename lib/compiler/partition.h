@@ -35,6 +35,8 @@ struct Shapes {
   std::uint32_t slots = 1;
   std::uint32_t max_rows = 1;   ///< most token rows of any variant
   std::uint32_t prefill_chunk = 1;
+  /// Prefill steps write every row's logits (graph::StepShape::last_row_logits).
+  bool all_logits = false;
   /// Scratch sets of int8 attention: (row, KV head) units run in waves of
   /// this many, each with its own quantised queries, scores and
   /// quantised probabilities (lower.cpp).

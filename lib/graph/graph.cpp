@@ -178,6 +178,14 @@ Status check(const ModelConfig& c, const StepShape& s) {
 
 }  // namespace
 
+bool is_head_op(const Op& op) {
+  return op.layer < 0 && (op.kind == OpKind::kRmsNorm || op.kind == OpKind::kQuantize || op.kind == OpKind::kMatmul);
+}
+
+std::uint32_t op_rows(const Graph& g, const Op& op) {
+  return g.shape.last_row_logits && is_head_op(op) ? 1 : g.shape.rows;
+}
+
 Result<Graph> build_step_graph(const ModelConfig& c, const StepShape& shape) {
   LPU_TRY(check(c, shape), "step graph");
   Builder b(c, shape);

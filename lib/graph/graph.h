@@ -83,6 +83,9 @@ struct StepShape {
   /// KV positions every row can attend over (the context bucket).
   std::uint32_t context = 0;
   bool prefill = false;
+  /// The head (output norm, its quantise, lm_head) runs on the last row
+  /// only: a prefill chunk needs no other row's logits to continue.
+  bool last_row_logits = false;
 };
 
 struct Graph {
@@ -93,6 +96,14 @@ struct Graph {
 
   const Tensor& tensor(std::uint32_t id) const { return tensors[id]; }
 };
+
+/// True for the ops after the last layer: the output norm, its quantise
+/// and lm_head.
+bool is_head_op(const Op& op);
+
+/// Rows `op` computes: the step's rows, or 1 for a head op of a step with
+/// last_row_logits (reading the step's last row of x).
+std::uint32_t op_rows(const Graph& g, const Op& op);
 
 /// Builds the step graph; checks the config's shapes (positive widths,
 /// heads dividing, experts used <= experts) and the step shape.

@@ -116,6 +116,7 @@ void variant(std::string& out, const Program& p, const Variant& v) {
     appendf(out, " (%.3f us)",
             static_cast<double>(v.static_latency_cycles) / p.meta.clock_hz * 1e6);
   }
+  if (v.last_row_logits) out += ", last row's logits only";
   appendf(out, ", lower bound %llu, initiation interval %llu\n",
           static_cast<unsigned long long>(v.lower_bound_cycles),
           static_cast<unsigned long long>(v.initiation_interval_cycles));

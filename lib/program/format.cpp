@@ -107,7 +107,7 @@ void put_variants(ByteWriter& w, const std::vector<Variant>& variants) {
   for (const Variant& v : variants) {
     w.put_string(v.name);
     w.put(static_cast<std::uint8_t>(v.kind));
-    w.put(std::uint8_t{0});
+    w.put(static_cast<std::uint8_t>(v.last_row_logits ? kVariantLastRowLogits : 0));
     w.put(std::uint16_t{0});
     w.put(v.context);
     w.put(v.rows);

@@ -40,6 +40,9 @@ inline constexpr char kTagOps[5] = "OPS_";
 inline constexpr char kTagRegisters[5] = "REGS";
 inline constexpr char kTagVariants[5] = "VARS";
 
+// Bits of a variant's flags byte (format 2.1; reserved and 0 in 2.0).
+inline constexpr std::uint8_t kVariantLastRowLogits = 1;
+
 // Fixed-size parts of each record (after its strings, where noted), the
 // smallest a record can be, used to bound counts before allocating.
 inline constexpr std::uint64_t kLayoutFixedBytes = 56;  // after the name

@@ -173,7 +173,14 @@ Status PayloadParser::variants() {
 Status PayloadParser::variant(std::int64_t i, Variant& v) {
   LPU_TRY(r_.read_string(v.name, {"variants", i, "name"}), "");
   LPU_TRY(read_enum(v.kind, 2, {"variants", i, "kind"}), "");
-  LPU_TRY(r_.reserved<std::uint8_t>({"variants", i, "reserved0"}), "");
+  std::uint8_t flags = 0;
+  const std::uint64_t flags_at = r_.offset();
+  LPU_TRY(r_.read(flags, {"variants", i, "flags"}), "");
+  if ((flags & ~kVariantLastRowLogits) != 0) {
+    return r_.error_at(flags_at, {"variants", i, "flags"},
+                       std::to_string(flags) + " (expected 0 or 1: bit 0 is last_row_logits)");
+  }
+  v.last_row_logits = (flags & kVariantLastRowLogits) != 0;
   LPU_TRY(r_.reserved<std::uint16_t>({"variants", i, "reserved1"}), "");
   LPU_TRY(r_.read(v.context, {"variants", i, "context"}), "");
   LPU_TRY(r_.read(v.rows, {"variants", i, "rows"}), "");

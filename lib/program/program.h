@@ -18,7 +18,7 @@ namespace lpu::program {
 
 /// Format version: a reader accepts the same major and any minor <= its own.
 inline constexpr std::uint16_t kFormatMajor = 2;
-inline constexpr std::uint16_t kFormatMinor = 0;
+inline constexpr std::uint16_t kFormatMinor = 1;
 
 /// How a layout entry's bytes are built from the model when a backend loads.
 enum class Encoding : std::uint8_t {
@@ -97,6 +97,9 @@ struct Variant {
   VariantKind kind = VariantKind::kDecode;
   std::uint32_t context = 0;  ///< KV positions the variant can attend over
   std::uint32_t rows = 0;     ///< token rows per step (slots, or chunk tokens)
+  /// A prefill step that writes only its last row's logits, into the
+  /// logits buffer's row 0 (format 2.1); otherwise every row's.
+  bool last_row_logits = false;
   std::uint64_t static_latency_cycles = 0;
   std::uint64_t lower_bound_cycles = 0;
   /// Cycles between step starts when steps of different slots overlap in

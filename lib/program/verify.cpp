@@ -263,6 +263,9 @@ Status Validator::variant(std::size_t v) const {
     return fail(name,
                 "kind " + std::to_string(static_cast<unsigned>(var.kind)) + " (expected < 2)");
   }
+  if (var.last_row_logits && var.kind != VariantKind::kPrefill) {
+    return fail(name, "last_row_logits on a decode variant (expected only on prefill)");
+  }
   if (var.streams.size() != p_.meta.chips) {
     return fail(name, std::to_string(var.streams.size()) + " streams (expected " +
                           std::to_string(p_.meta.chips) + ", one per chip)");

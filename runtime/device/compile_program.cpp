@@ -16,6 +16,7 @@ Result<Program> compile_program(const Model& model, const std::string& target, c
   o.group = options.group;
   o.kv = options.kv;
   o.prefill_chunk = options.prefill_chunk;
+  o.all_logits = options.all_logits;
   if (options.use_cache) {
     if (auto cached = compiler::load_cached(m, t, o); cached.ok()) return runtime::make_program(std::move(*cached));
   }

@@ -30,7 +30,7 @@ std::vector<ProgramVariant> Program::variants() const {
   std::vector<ProgramVariant> out;
   for (const program::Variant& v : impl_->program.variants) {
     out.push_back({v.name, v.kind == program::VariantKind::kPrefill, v.context, v.rows,
-                   v.static_latency_cycles});
+                   v.last_row_logits ? 1u : v.rows, v.static_latency_cycles});
   }
   return out;
 }

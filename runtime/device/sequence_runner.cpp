@@ -56,9 +56,11 @@ Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> toke
     const std::size_t left = tokens.size() - i;
     // The prefill variant at the smallest bucket that holds the chunk.
     const program::Variant* prefill = nullptr;
+    // A chunk whose rows' logits are wanted needs a variant that writes
+    // them; without one, the rows run as decode steps.
     for (const program::Variant& c : p.variants) {
       if (c.kind != program::VariantKind::kPrefill || c.rows < 2 || left < c.rows ||
-          static_cast<std::uint64_t>(position_) + c.rows > c.context) {
+          static_cast<std::uint64_t>(position_) + c.rows > c.context || (all_logits && c.last_row_logits)) {
         continue;
       }
       if (prefill == nullptr || c.context < prefill->context) prefill = &c;
@@ -90,7 +92,9 @@ Result<std::vector<float>> SequenceRunner::forward(std::span<const TokenId> toke
     LPU_ASSIGN_OR_RETURN(StepCounters c, device_->run(v->name));
     steps_.push_back(std::move(c));
     const bool want = all_logits || i + n == tokens.size();
-    if (want) {
+    if (want && v->last_row_logits) {
+      LPU_ASSIGN_OR_RETURN(out, logits(0, 1));
+    } else if (want) {
       LPU_ASSIGN_OR_RETURN(std::vector<float> l, logits(row0, n));
       if (all_logits) {
         out.insert(out.end(), l.begin(), l.end());

@@ -26,7 +26,9 @@ class SequenceRunner {
                                        std::uint32_t slot = 0);
 
   /// Appends `tokens` at the sequence's position; returns n_vocab logits
-  /// per token when all_logits, else the last token's.
+  /// per token when all_logits (prefill variants that write only their
+  /// last row's logits are then passed over for decode steps), else the
+  /// last token's.
   Result<std::vector<float>> forward(std::span<const TokenId> tokens, bool all_logits);
 
   int position() const { return position_; }

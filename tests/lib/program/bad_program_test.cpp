@@ -128,16 +128,16 @@ TEST(BadProgram, NewerMajorVersion) {
   auto b = valid();
   poke_u16(b, 8, 3);
   expect_error(b, StatusCode::kUnimplemented, 8, "version",
-               {"format 3.0", "this reader reads format 2.0"});
+               {"format 3." + std::to_string(kFormatMinor), "this reader reads format 2." + std::to_string(kFormatMinor)});
   poke_u16(b, 8, 0);
-  expect_error(b, StatusCode::kUnimplemented, 8, "version", {"format 0.0"});
+  expect_error(b, StatusCode::kUnimplemented, 8, "version", {"format 0." + std::to_string(kFormatMinor)});
 }
 
 TEST(BadProgram, NewerMinorVersion) {
   auto b = valid();
   poke_u16(b, 10, kFormatMinor + 1);
   expect_error(b, StatusCode::kUnimplemented, 10, "version",
-               {"format 2." + std::to_string(kFormatMinor + 1), "reads format 2.0"});
+               {"format 2." + std::to_string(kFormatMinor + 1), "reads format 2." + std::to_string(kFormatMinor)});
 }
 
 TEST(BadProgram, NonzeroFlags) {
@@ -278,7 +278,9 @@ TEST(BadProgram, ReservedFieldsMustBeZero) {
                       "layout[0].reserved1", {"9 (expected 0: reserved)"});
   expect_sealed_error(put([](const Map& m) { return m.regs + 8 + 6; }, 1, 2),
                       "registers[0].reserved", {"expected 0: reserved"});
-  expect_sealed_error(put([](const Map& m) { return m.vars + 25; }, 1, 1), "variants[0].reserved0");
+  // A variant's flags: bit 0 only, and only on a prefill variant.
+  expect_sealed_error(put([](const Map& m) { return m.vars + 25; }, 2, 1), "variants[0].flags",
+                      {"2 (expected 0 or 1"});
   expect_sealed_error(put([](const Map& m) { return m.vars + 26; }, 1, 2), "variants[0].reserved1");
   // dst.reserved of chip 1's matmul: byte 1 of the operand at 104.
   expect_sealed_error(put([](const Map& m) { return m.records[1] + 2 * 120 + 105; }, 3, 1),

@@ -79,7 +79,7 @@ bool has_line(const std::string& text, const std::string& line) {
 TEST(Disassemble, ShowsHeaderTablesAndEveryInstruction) {
   const Program p = ProgramBuilder().build();
   const std::string text = disassemble(p);
-  EXPECT_TRUE(has_line(text, "lpu program (format 2.0)")) << text;
+  EXPECT_TRUE(has_line(text, "lpu program (format 2.1)")) << text;
   EXPECT_TRUE(has_line(text, "model    tiny-llama  hash " + std::string(64, 'a'))) << text;
   EXPECT_TRUE(has_line(text, "target   test-2chip  hash " + std::string(64, 'b'))) << text;
   EXPECT_TRUE(has_line(text, "G 32  kv int8  slots 2  chips 2  clock 1000000000 Hz  rms_eps 1e-05"))

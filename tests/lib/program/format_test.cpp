@@ -62,9 +62,9 @@ void expect_same(const Program& a, const Program& b) {
   ASSERT_EQ(a.variants.size(), b.variants.size());
   for (std::size_t v = 0; v < a.variants.size(); ++v) {
     const Variant &p = a.variants[v], &q = b.variants[v];
-    EXPECT_EQ(std::tie(p.name, p.kind, p.context, p.rows, p.static_latency_cycles,
+    EXPECT_EQ(std::tie(p.name, p.kind, p.context, p.rows, p.last_row_logits, p.static_latency_cycles,
                        p.lower_bound_cycles, p.initiation_interval_cycles),
-              std::tie(q.name, q.kind, q.context, q.rows, q.static_latency_cycles,
+              std::tie(q.name, q.kind, q.context, q.rows, q.last_row_logits, q.static_latency_cycles,
                        q.lower_bound_cycles, q.initiation_interval_cycles));
     ASSERT_EQ(p.streams.size(), q.streams.size());
     for (std::size_t c = 0; c < p.streams.size(); ++c) {

@@ -188,6 +188,12 @@ TEST(Validate, IssueOrderAndStaticLatency) {
   expect_invalid(p, {"chip 1 [5] barrier: ends at cycle"});
 }
 
+TEST(Validate, LastRowLogitsOnlyOnPrefill) {
+  Program p = base();
+  p.variants[0].last_row_logits = true;  // decode.ctx16
+  expect_invalid(p, {"variants[0] 'decode.ctx16': last_row_logits on a decode variant (expected only on prefill)"});
+}
+
 TEST(Validate, OperandsInsideTheirPools) {
   Program p = base();
   chip1(p, 2).src[0].pool = 7;

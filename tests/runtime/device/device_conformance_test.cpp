@@ -39,8 +39,10 @@ std::string name_of(const ::testing::TestParamInfo<Case>& i) {
   return s;
 }
 
+// all_logits: prefill chunks write every row's logits (the suite compares
+// the prompt's rows); otherwise only the last row's.
 Program compile_for(const Model& m, const std::string& target, int group, KvPrecision kv, std::uint32_t ctx,
-                    std::uint32_t chunk = 0, std::uint32_t chips = 0) {
+                    std::uint32_t chunk = 0, std::uint32_t chips = 0, bool all_logits = true) {
   auto t = target::target_preset(target);
   EXPECT_TRUE(t.ok());
   auto input = compiler::model_input_from_file(m.path());
@@ -52,6 +54,7 @@ Program compile_for(const Model& m, const std::string& target, int group, KvPrec
   o.kv = kv_precision_name(kv);
   o.prefill_chunk = chunk;
   o.chips = chips;
+  o.all_logits = all_logits;
   auto c = compiler::compile(*input, *t, o);
   EXPECT_TRUE(c.ok()) << c.status().to_string();
   return runtime::make_program(std::move(c->program));
@@ -135,6 +138,54 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"lpu-sim", "tiny-hd64", "cpu-host", 32, KvPrecision::kInt8, 256, 64},
                       Case{"cpu", "tiny-hd64", "cpu-host", 64, KvPrecision::kInt8, 256, 64, 1, 1}),
     name_of);
+
+// By default a prefill chunk writes only its last row's logits: the
+// prompt's last logits are the int8 pass's, from prefill steps, and are
+// cheaper to get; asking for every row's logits of such a Program runs the
+// prompt as decode steps, with the same bits.
+TEST(Device, PrefillWritesTheLastRowsLogits) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  for (const char* target : {"cpu-host", "tiny"}) {
+    const Program last = compile_for(m, target, 32, KvPrecision::kInt8, 128, 32, 0, false);
+    const Program all = compile_for(m, target, 32, KvPrecision::kInt8, 128, 32, 0, true);
+    std::uint64_t last_cycles = 0, all_cycles = 0;
+    for (const ProgramVariant& v : last.variants()) {
+      if (v.prefill) {
+        EXPECT_EQ(v.logit_rows, 1u) << v.name;
+        last_cycles = v.static_latency_cycles;
+      }
+    }
+    for (const ProgramVariant& v : all.variants()) {
+      if (v.prefill) {
+        EXPECT_EQ(v.logit_rows, v.rows) << v.name;
+        all_cycles = v.static_latency_cycles;
+      }
+    }
+    EXPECT_LT(last_cycles, all_cycles) << target;
+    const std::vector<TokenId> prompt = testing::random_tokens(31, 40, m.config().n_vocab);
+    Int8Session ref = testing::make_int8(m, 128, testing::int8_options(32));
+    auto want = ref.forward(prompt, true);
+    ASSERT_TRUE(want.ok());
+    const std::vector<float> want_last(want->end() - m.config().n_vocab, want->end());
+    for (const std::string& b : device_backends()) {
+      auto d = open_device(b, target);
+      ASSERT_TRUE(d.ok());
+      ASSERT_TRUE((*d)->load(last, m).ok());
+      auto runner = runtime::SequenceRunner::create(**d, last, static_cast<std::uint32_t>(m.config().n_vocab));
+      ASSERT_TRUE(runner.ok());
+      auto got = runner->forward(prompt, false);
+      ASSERT_TRUE(got.ok()) << got.status().to_string();
+      EXPECT_TRUE(testing::same_bits(*got, want_last)) << b << " " << target;
+      EXPECT_EQ(runner->steps().front().variant, "prefill.ctx128") << b << " " << target;
+      auto rows = runtime::SequenceRunner::create(**d, last, static_cast<std::uint32_t>(m.config().n_vocab));
+      ASSERT_TRUE(rows.ok());
+      auto every = rows->forward(prompt, true);
+      ASSERT_TRUE(every.ok()) << every.status().to_string();
+      EXPECT_TRUE(testing::same_bits(*every, *want)) << b << " " << target;
+      EXPECT_EQ(rows->steps().size(), prompt.size()) << "decode steps only";
+    }
+  }
+}
 
 TEST(Device, UnknownBackendNamesTheKnownOnes) {
   auto d = open_device("gpu", "tiny");
