@@ -53,8 +53,10 @@ void Step::quantize(const float* x, std::size_t x_stride, std::uint32_t rows, st
                     std::uint32_t g, std::uint8_t* out, std::uint32_t k_valid) {
   const std::uint64_t row_bytes = isa::quantized_row_bytes(k, g);
   const std::uint32_t groups = (k + g - 1) / g;
-  const std::uint32_t valid = std::min(groups, (k_valid + g - 1) / g);
-  const std::uint32_t kq = std::min(k, valid * g);
+  // Zeros past k_valid leave a group's scale (its largest magnitude) and
+  // sum as they are, so only the values up to k_valid are quantised.
+  const std::uint32_t kq = std::min(k, k_valid);
+  const std::uint32_t valid = (kq + g - 1) / g;
   thread_local std::vector<float> scales;
   thread_local std::vector<std::int32_t> sums;
   scales.assign(std::size_t{rows} * groups, 0.0f);
@@ -515,14 +517,17 @@ Status Step::fast_matmul(const FastMatmul& f, const Instruction* sm) {
       // places, since each panel holds all of k.
       wv.n = std::min<std::size_t>(f.n, (n + 15) / 16 * 16);
       wv.panels = (wv.n + 15) / 16;
-    } else if (f.limit == PositionLimit::kGroups && (n + f.group - 1) / f.group < groups) {
-      // The groups holding the positions; the rest of the probabilities
-      // are zero groups, which add nothing. Panels keep their stride.
-      groups = (n + f.group - 1) / f.group;
-      k = groups * f.group;
+    } else if (f.limit == PositionLimit::kGroups && n < f.k) {
+      // The quads of K holding the positions: past them the probabilities
+      // are zero, so they add nothing to a group's integer sum, and the
+      // group's sum of x is the same. Panels keep their stride.
+      const std::uint32_t used = (n + f.group - 1) / f.group;
+      const std::uint32_t last = (n - (used - 1) * f.group + 3) / 4;
+      wv.last_quads = used < groups ? last : std::min<std::size_t>(wv.last_quads, last);
+      groups = used;
+      k = std::min(f.k, (used - 1) * f.group + 4 * last);
       wv.k = k;
       wv.groups = groups;
-      wv.last_quads = f.group / 4;
     }
   }
   thread_local std::vector<float> scales;

@@ -105,8 +105,8 @@ class Step {
     return reinterpret_cast<float*>(at(chip, o, 4 * extra_floats, 4 * n, in, e));
   }
   // Quantises rows of k values at group g into the layout of docs/isa.md;
-  // only the first `k_valid` values are read, the groups past them are
-  // written as zero groups (scale 0, sum 0), what zeros quantise to.
+  // only the first `k_valid` values are read, the rest taken as the zeros
+  // they must be (whole groups of zeros quantise to scale 0, sum 0).
   void quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
                 std::uint32_t g, std::uint8_t* out, std::uint32_t k_valid);
   void quantize(const float* x, std::size_t x_stride, std::uint32_t rows, std::uint32_t k,
