@@ -115,7 +115,7 @@ void add_compile_command(CLI::App& app, Action& action) {
   cmd->add_option("--ctx", o->options.max_context, "Largest context bucket (default: the model's training context)");
   cmd->add_option("--group", o->options.group, "Group size G (default: the target's K tile)");
   cmd->add_option("--kv", o->options.kv, "KV cache precision: int8 or f16 (default: the target's)");
-  cmd->add_option("--prefill-chunk", o->options.prefill_chunk, "Tokens per prefill chunk (default 64, less if activations do not fit)");
+  cmd->add_option("--prefill-chunk", o->options.prefill_chunk, "Tokens per prefill chunk (default: the target's, 64 or 128 on cpu-host; less if activations do not fit)");
   cmd->add_flag("--all-logits", o->options.all_logits, "Prefill chunks write every row's logits (to score a text; default: the last row's)");
   cmd->add_option("-o,--out", o->out, "Write the Program to this file");
   cmd->add_flag("--json", o->json, "Print the report as JSON");

@@ -40,7 +40,8 @@ struct CompileOptions {
   std::uint32_t group = 0;
   /// "int8" or "f16"; empty: the target's default.
   std::string kv;
-  /// Tokens per prefill chunk; 0: min(64, max_context).
+  /// Tokens per prefill chunk; 0: the target's default (64; 128 on
+  /// cpu-host), at most max_context.
   std::uint32_t prefill_chunk = 0;
   /// Prefill chunks write every row's logits (to score a text); by
   /// default only the last row's, the one the next token needs.

@@ -148,7 +148,7 @@ Status resolve(const ModelInput& m, const target::Target& t, const CompileOption
     return invalid_argument("--slots " + std::to_string(o.slots) + " (expected 1..1024)");
   }
   s.slots = o.slots;
-  s.prefill_chunk = o.prefill_chunk == 0 ? std::min(64u, s.context) : std::min(o.prefill_chunk, s.context);
+  s.prefill_chunk = std::min(o.prefill_chunk == 0 ? t.default_prefill_chunk : o.prefill_chunk, s.context);
   s.all_logits = o.all_logits;
   const auto k = static_cast<std::uint32_t>(std::max(1, m.config.n_expert_used));
   // Activations may take at most half of the pools meant for them, an

@@ -30,7 +30,8 @@ struct CompileOptions {
   std::uint32_t group = 0;
   /// "int8" or "f16"; empty means the target's default.
   std::string kv;
-  /// Tokens per prefill chunk; 0 means min(64, max_context).
+  /// Tokens per prefill chunk; 0 means the target's default_prefill_chunk
+  /// (at most max_context).
   std::uint32_t prefill_chunk = 0;
   /// Prefill steps write every row's logits (to score a text); by default
   /// only the last row's, the one the next token needs.

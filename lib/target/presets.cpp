@@ -218,6 +218,10 @@ Target cpu_host() {
                   "all derived from an assumed ~100 W server socket share (40 W static) "
                   "and a typical 20 pJ/bit for DRAM"};
   t.default_kv = "int8";
+  // Measured (SmolLM2, 256-token prompts, 2 threads): 128-row chunks read
+  // each weight panel from memory half as often as 64-row ones and
+  // prefill ~8% faster; 256 rows lose it again in attention.
+  t.default_prefill_chunk = 128;
   return t;
 }
 

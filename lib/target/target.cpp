@@ -189,6 +189,8 @@ void check_misc(Checker& c, const Target& t) {
   c.positive("energy.static_watts", e.static_watts, true);
   c.check(t.default_kv == "int8" || t.default_kv == "f16", "default_kv",
           single_quoted(t.default_kv), "int8 or f16");
+  c.check(t.default_prefill_chunk >= 1 && t.default_prefill_chunk <= 65536, "default_prefill_chunk",
+          std::to_string(t.default_prefill_chunk), "1..65536");
 }
 
 }  // namespace

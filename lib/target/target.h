@@ -175,6 +175,9 @@ struct Target {
   Energy energy;
   /// The KV precision a Program gets when none is asked for: "int8" or "f16".
   std::string default_kv = "int8";
+  /// Tokens per prefill chunk when none is asked for (fewer when the
+  /// chunk's activations would not fit).
+  std::uint32_t default_prefill_chunk = 64;
 
   /// Total SRAM of one chip.
   std::uint64_t sram_bytes() const;

@@ -257,6 +257,7 @@ Status read_target(const json& j, std::string_view source, Target& t) {
   r.read_with("host", table_reader<HostLink>(schema::kHostFields, t.host, source));
   r.read_with("energy", table_reader<Energy>(schema::kEnergyFields, t.energy, source));
   r.read("default_kv", t.default_kv);
+  r.read("default_prefill_chunk", t.default_prefill_chunk);
   return r.finish();
 }
 

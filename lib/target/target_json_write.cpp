@@ -98,6 +98,7 @@ std::string target_to_json(const Target& t) {
   o["host"] = write_fields<HostLink>(schema::kHostFields, t.host);
   o["energy"] = write_fields<Energy>(schema::kEnergyFields, t.energy);
   o["default_kv"] = t.default_kv;
+  o["default_prefill_chunk"] = t.default_prefill_chunk;
   // Strings from a JSON file are valid UTF-8; write_text's `replace` only
   // keeps a Target built in code with other bytes from throwing.
   std::string text;

@@ -51,7 +51,8 @@ const JsonCase kJsonCases[] = {
      "top level: an array (expected an object)"},
     {"UnknownTopLevelKey", [](ordered_json& j) { j["clock"] = 1; },
      "clock: unknown key (expected one of name, description, clock_hz, pools, "
-     "instruction_bytes, matrix, vector, switch, links, topology, host, energy, default_kv)"},
+     "instruction_bytes, matrix, vector, switch, links, topology, host, energy, default_kv, "
+     "default_prefill_chunk)"},
     {"MisspelledNestedKey",
      [](ordered_json& j) {
        j["matrix"]["tile_kk"] = j["matrix"]["tile_k"];
