@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds lpu_backend_bench (release preset, benchmarks on, in build/bench)
-# and runs it: the CPU backend against the int8 forward pass on the same
-# model in one run (decode and prefill tokens/s, and their fractions of the
-# read-bandwidth and VNNI probes measured in the same run), the simulator's
+# and runs it: the CPU backend on a cpu-host Program (decode and prefill
+# tokens/s, and their fractions of the read-bandwidth and VNNI probes
+# measured in the same run; llama.cpp on the same GGUF: bench_e2e.sh), the simulator's
 # host time running SmolLM2 functionally on hmp-217, and its timing-only
 # host time on the Llama-2-70B (576 tsp-v1 chips) and Mixtral-8x7B shapes.
 # Models: SmolLM2-135M-Instruct (Q4_1) and the synthetic llama-1b (Q8_0,

@@ -1,6 +1,5 @@
 // lpu_backend_bench: end-to-end speed of the two backends, as JSON.
-//  - CPU backend on a cpu-host Program against the int8 pass (Int8Session)
-//    it replaces, on the same model, G and threads, in the same run:
+//  - the CPU backend on a cpu-host Program, at --group G on --threads:
 //    decode tokens/s (greedy over a fixed token stream after an 8-token
 //    prompt) and prefill tokens/s (a prompt of --prefill tokens, after one
 //    unmeasured prefill that first touches every buffer), each the
@@ -23,7 +22,6 @@
 
 #include "../roofline/probes.h"
 #include "include/lpu/device.h"
-#include "include/lpu/int8_session.h"
 #include "include/lpu/model.h"
 #include "include/lpu/program.h"
 #include "lib/compiler/compiler.h"
@@ -101,9 +99,6 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
   const int vocab = model->config().n_vocab;
   const int ctx = 8 + a.tokens + a.prefill + 8;
   const std::vector<TokenId> toks = stream(a.prefill + a.tokens + 8, vocab);
-  Int8Options io;
-  io.group_size = a.group;
-  io.threads = a.threads;
   CompileOptions co;
   co.group = static_cast<std::uint32_t>(a.group);
   co.max_context = 1;
@@ -115,21 +110,8 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
     j["error"] = program.status().to_string();
     return j;
   }
-  std::vector<double> pass_dec, pass_pre, cpu_dec, cpu_pre;
+  std::vector<double> cpu_dec, cpu_pre;
   for (int r = 0; r < a.reps; ++r) {
-    {
-      auto s = Int8Session::create(*model, static_cast<int>(co.max_context), io);
-      if (!s.ok()) {
-        j["error"] = s.status().to_string();
-        return j;
-      }
-      auto fwd = [&](std::span<const TokenId> t) { (void)s->forward(t, false); };
-      pass_dec.push_back(a.tokens / time_pass(fwd, toks, 8, a.tokens).second);
-      s->reset();
-      (void)time_pass(fwd, toks, a.prefill, 0);  // warm-up: first use of every buffer
-      s->reset();
-      pass_pre.push_back(a.prefill / time_pass(fwd, toks, a.prefill, 0).first);
-    }
     {
       auto dev = open_device("cpu", "cpu-host", {.threads = a.threads});
       (void)(*dev)->load(*program, *model);
@@ -147,15 +129,11 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
   const double ops = 2.0 * wb;  // int8 ops per token (2 per MAC)
   auto frac_bw = [&](double tps) { return probes.read_gbps > 0 ? tps * wb / (probes.read_gbps * 1e9) : 0.0; };
   auto frac_vnni = [&](double tps) { return probes.vnni_gops > 0 ? tps * ops / (probes.vnni_gops * 1e9) : 0.0; };
-  const double pd = median(pass_dec), pp = median(pass_pre), cd = median(cpu_dec), cp = median(cpu_pre);
+  const double cd = median(cpu_dec), cp = median(cpu_pre);
   j["group"] = a.group;
   j["weight_bytes_per_token"] = wb;
-  j["int8_pass"] = {{"decode_tokens_per_s", pd}, {"prefill_tokens_per_s", pp},
-                    {"decode_of_read_bw", frac_bw(pd)}, {"prefill_of_vnni", frac_vnni(pp)}};
   j["cpu_backend"] = {{"decode_tokens_per_s", cd}, {"prefill_tokens_per_s", cp},
-                      {"decode_of_read_bw", frac_bw(cd)}, {"prefill_of_vnni", frac_vnni(cp)},
-                      {"decode_vs_int8_pass", pd > 0 ? cd / pd : 0.0},
-                      {"prefill_vs_int8_pass", pp > 0 ? cp / pp : 0.0}};
+                      {"decode_of_read_bw", frac_bw(cd)}, {"prefill_of_vnni", frac_vnni(cp)}};
   // The simulator, functional, on an LPU target.
   CompileOptions so;
   so.max_context = 128;

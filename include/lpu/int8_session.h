@@ -2,10 +2,12 @@
 // The int8 forward pass: the fp32 reference's graph (Llama and Mixtral,
 // prefill and decode, KV cache) with every weight matmul in the project's
 // int8 scheme (docs/quantization.md) and attention over an int8 (or fp16)
-// KV cache. It defines the arithmetic the compiled backends reproduce bit
-// for bit, so every float operation runs in one fixed order: logits do not
-// depend on the thread count, the kernel path (ISA), or which other
-// sequences share a batch and in which slots.
+// KV cache. A session is the CPU backend running a cpu-host Program
+// compiled for its options (the Program cache keeps the compile for the
+// next session), so its logits are both backends' on any target; every
+// float operation runs in one fixed order, so they do not depend on the
+// thread count, the kernel path (ISA), or which other sequences share a
+// batch and in which slots.
 
 #include <cstdint>
 #include <memory>
@@ -103,7 +105,7 @@ class Int8Session {
   const Int8Options& options() const;
   const ModelConfig& config() const;
 
-  /// Library internals, defined in lib/int8/session_impl.h.
+  /// Library internals, defined in runtime/session/int8_session.cpp.
   struct Impl;
   /// Library-internal: wraps a built Impl.
   explicit Int8Session(std::unique_ptr<Impl> impl);

@@ -2,8 +2,8 @@
 // The step graph: one decode or prefill step of a Llama or Mixtral model as
 // ops over named tensors, built from a ModelConfig for a number of token
 // rows and a context bucket. It is the one description of the model that
-// the compiler lowers (lib/compiler) and that the backends' op executors
-// follow; its arithmetic is the int8 pass's (lib/int8/forward.h):
+// the compiler lowers (lib/compiler); the backends run what it lowers to,
+// the int8 arithmetic of docs/quantization.md:
 //
 //   x = embed(tokens); angles = rope_angles(positions)
 //   per layer: h = rmsnorm(x, attn_norm); hq = quantize(h)

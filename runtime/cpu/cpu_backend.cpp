@@ -10,10 +10,11 @@
 
 namespace lpu::cpu {
 
-CpuBackend::CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads)
+CpuBackend::CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads,
+                       const kernels::FloatKernels& fp, const kernels::Int8Kernels& i8)
     : p_(p), t_(t), model_(std::move(model)),
       pool_(std::make_unique<kernels::ThreadPool>(threads)),
-      state_(std::make_unique<ExecState>(p, model_)) {
+      state_(std::make_unique<ExecState>(p, model_, fp, i8)) {
   state_->planes.resize(std::size_t{p.meta.chips} * t.matrix.planes);
   for (auto& pl : state_->planes) pl.slots.resize(t.matrix.weight_buffer_tiles);
 }
@@ -22,7 +23,7 @@ CpuBackend::~CpuBackend() = default;
 
 Result<std::unique_ptr<CpuBackend>> CpuBackend::create(const program::Program& p,
                                                        const target::Target& t, CpuModel model,
-                                                       int threads) {
+                                                       int threads, kernels::Isa isa) {
   if (target::target_hash(t) != p.meta.target_hash) {
     return failed_precondition("the Program was compiled for target '" + p.meta.target_name +
                                "' (hash " + p.meta.target_hash + "), not '" + t.name + "'");
@@ -31,8 +32,14 @@ Result<std::unique_ptr<CpuBackend>> CpuBackend::create(const program::Program& p
   for (const target::Pool& pool : t.pools) caps.push_back(pool.capacity_bytes);
   LPU_TRY(program::validate(p, caps, "program"), "loading the Program into the CPU backend");
   if (threads < 0) return invalid_argument("threads " + std::to_string(threads) + " (expected >= 0)");
+  const kernels::FloatKernels* fp = kernels::float_kernels_for(isa);
+  const kernels::Int8Kernels* i8 = kernels::int8_kernels_for(isa);
+  if (fp == nullptr || i8 == nullptr) {
+    return failed_precondition(std::string("the CPU backend: this CPU cannot run the ") +
+                               std::string(kernels::isa_name(isa)) + " kernels");
+  }
   const int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
-  std::unique_ptr<CpuBackend> b(new CpuBackend(p, t, std::move(model), n));
+  std::unique_ptr<CpuBackend> b(new CpuBackend(p, t, std::move(model), n, *fp, *i8));
   // Every variant's plan up front (the first step of each would pay it).
   std::vector<StepPlan> plans(p.variants.size());
   const bool concurrent = b->pool_->threads() > 1;

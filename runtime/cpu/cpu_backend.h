@@ -17,7 +17,10 @@
 
 #include "include/lpu/model.h"
 #include "include/lpu/status.h"
+#include "kernels/dispatch/int8_kernels.h"
+#include "kernels/dispatch/isa.h"
 #include "kernels/dispatch/thread_pool.h"
+#include "kernels/float/float_kernels.h"
 #include "lib/program/program.h"
 #include "lib/target/target.h"
 #include "runtime/device/model_shape.h"
@@ -32,10 +35,12 @@ using CpuModel = runtime::ModelShape;
 
 class CpuBackend {
  public:
-  /// threads: worker threads (0: all hardware threads).
+  /// threads: worker threads (0: all hardware threads); isa: the kernel
+  /// path (failed_precondition when this CPU cannot run it). Results are
+  /// the same for any of both.
   static Result<std::unique_ptr<CpuBackend>> create(const program::Program& p,
                                                     const target::Target& t, CpuModel model,
-                                                    int threads);
+                                                    int threads, kernels::Isa isa);
   ~CpuBackend();
 
   void set_images(std::vector<runtime::ChipImage> images) { images_ = std::move(images); }
@@ -46,7 +51,8 @@ class CpuBackend {
   Status run(const std::string& name);
 
  private:
-  CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads);
+  CpuBackend(const program::Program& p, const target::Target& t, CpuModel model, int threads,
+             const kernels::FloatKernels& fp, const kernels::Int8Kernels& i8);
 
   const program::Program& p_;
   target::Target t_;

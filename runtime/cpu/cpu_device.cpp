@@ -12,7 +12,7 @@ namespace {
 
 class CpuDevice final : public Device {
  public:
-  CpuDevice(target::Target t, const DeviceOptions& o) : t_(std::move(t)), options_(o) {}
+  CpuDevice(target::Target t, const DeviceOptions& o, kernels::Isa isa) : t_(std::move(t)), options_(o), isa_(isa) {}
 
   std::string_view backend() const override { return "cpu"; }
 
@@ -23,7 +23,7 @@ class CpuDevice final : public Device {
     LPU_ASSIGN_OR_RETURN(std::vector<runtime::ChipImage> img, runtime::build_sram_images(p, model));
     program_.emplace(program);
     backend_.reset();
-    LPU_ASSIGN_OR_RETURN(backend_, CpuBackend::create(runtime::program_of(*program_), t_, std::move(m), options_.threads));
+    LPU_ASSIGN_OR_RETURN(backend_, CpuBackend::create(runtime::program_of(*program_), t_, std::move(m), options_.threads, isa_));
     backend_->set_images(std::move(img));
     return {};
   }
@@ -57,16 +57,18 @@ class CpuDevice final : public Device {
  private:
   target::Target t_;
   DeviceOptions options_;
+  kernels::Isa isa_;
   std::optional<Program> program_;
   std::unique_ptr<CpuBackend> backend_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Device>> open_cpu_device(target::Target target, const DeviceOptions& options) {
+Result<std::unique_ptr<Device>> open_cpu_device(target::Target target, const DeviceOptions& options,
+                                                kernels::Isa isa) {
   if (options.threads < 0) return invalid_argument("threads " + std::to_string(options.threads) + " (expected >= 0)");
   if (options.timing_only) return invalid_argument("timing_only applies to the lpu-sim backend only");
-  return std::unique_ptr<Device>(new CpuDevice(std::move(target), options));
+  return std::unique_ptr<Device>(new CpuDevice(std::move(target), options, isa));
 }
 
 }  // namespace lpu::cpu

@@ -555,6 +555,7 @@ Status Step::fast_matmul(const FastMatmul& f, const Instruction* sm) {
   // parallel region costs more than they do. Chosen by shape alone, and
   // matmul_s8 gives the same bits on any number of threads.
   o.pool = wbytes >= kParallelMatmulBytes ? pool_ : nullptr;
+  o.kernels = &s_.i8;
   o.y_stride = f.y_stride;
   kernels::matmul_s8(wv, xv, yp, o);
   return {};

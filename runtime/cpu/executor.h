@@ -46,8 +46,9 @@ struct ExecState {
   program::RegisterTable reg_table;
   std::vector<Plane> planes;
   RopeAngleSchedule rope;
-  const kernels::FloatKernels& fp = kernels::float_kernels();
-  const kernels::Int8Kernels& i8 = kernels::int8_kernels();
+  // The kernel path (ISA) every executor uses.
+  const kernels::FloatKernels& fp;
+  const kernels::Int8Kernels& i8;
   // Tiled layouts of the KV cache by (n, k, group): built once, not per append.
   std::map<std::array<std::uint32_t, 3>, isa::TiledAddress> layouts;
   const isa::TiledAddress& layout(std::uint32_t n, std::uint32_t k, std::uint32_t tile_n, std::uint32_t tile_k,
@@ -57,7 +58,9 @@ struct ExecState {
     if (it == layouts.end()) it = layouts.emplace(key, isa::TiledAddress(n, k, tile_n, tile_k, group)).first;
     return it->second;
   }
-  ExecState(const program::Program& p, const CpuModel& m) : reg_table(p), rope(m.config, m.rope_freqs) {}
+  ExecState(const program::Program& p, const CpuModel& m, const kernels::FloatKernels& f,
+            const kernels::Int8Kernels& k)
+      : reg_table(p), rope(m.config, m.rope_freqs), fp(f), i8(k) {}
 };
 
 

@@ -1,12 +1,7 @@
 #pragma once
-// Runs one sequence (batch slot 0) through a loaded Device, step by step:
-// whole prefill chunks through the prefill variant (register r1 = the
-// slot; a chunk of one row is left to the decode variants), the rest one token per decode step at the smallest context bucket
-// that holds it (the other slots' rows carry token 0 at position 0 of their
-// own, unused, caches). Token ids and positions are written to every chip
-// that reads them, and logits read back from the chips that hold their
-// columns. The runtime's engine (sessions, continuous batching) builds on
-// the same step buffers.
+// Runs one sequence, in one batch slot of a loaded Device, through a
+// Program's step variants: a BatchRunner with one entry per call (see
+// batch_runner.h for how steps are chosen).
 
 #include <cstdint>
 #include <span>
@@ -16,7 +11,7 @@
 #include "include/lpu/program.h"
 #include "include/lpu/status.h"
 #include "include/lpu/token.h"
-#include "runtime/device/step_io.h"
+#include "runtime/device/batch_runner.h"
 
 namespace lpu::runtime {
 
@@ -29,24 +24,20 @@ class SequenceRunner {
   /// per token when all_logits (prefill variants that write only their
   /// last row's logits are then passed over for decode steps), else the
   /// last token's.
-  Result<std::vector<float>> forward(std::span<const TokenId> tokens, bool all_logits);
+  Result<std::vector<float>> forward(std::span<const TokenId> tokens, bool all_logits) {
+    const BatchRunner::Entry e{slot_, tokens, all_logits};
+    return batch_.forward(std::span(&e, 1));
+  }
 
-  int position() const { return position_; }
+  int position() const { return batch_.position(slot_); }
   /// Counters of every step run so far (prefill chunks included).
-  const std::vector<StepCounters>& steps() const { return steps_; }
+  const std::vector<StepCounters>& steps() const { return batch_.steps(); }
 
  private:
-  SequenceRunner(Device& d, const Program& p, StepIo io, std::uint32_t slot)
-      : device_(&d), program_(p), io_(std::move(io)), slot_(slot) {}
-  Status write_rows(const std::vector<Region>& where, const std::vector<std::int32_t>& values);
-  Result<std::vector<float>> logits(std::size_t first_row, std::size_t rows);
+  SequenceRunner(BatchRunner b, std::uint32_t slot) : batch_(std::move(b)), slot_(slot) {}
 
-  Device* device_;
-  Program program_;
-  StepIo io_;
+  BatchRunner batch_;
   std::uint32_t slot_ = 0;
-  int position_ = 0;
-  std::vector<StepCounters> steps_;
 };
 
 }  // namespace lpu::runtime

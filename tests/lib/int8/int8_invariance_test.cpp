@@ -9,7 +9,7 @@
 
 #include "include/lpu/int8_session.h"
 #include "kernels/dispatch/isa.h"
-#include "lib/int8/session_impl.h"
+#include "runtime/session/int8_session_internal.h"
 #include "tests/lib/int8/int8_test_util.h"
 #include "tests/testing/test_paths.h"
 

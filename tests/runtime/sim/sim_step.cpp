@@ -33,7 +33,7 @@ std::unique_ptr<SimRun> load_sim(const Model& model, const std::string& target_n
   EXPECT_TRUE(img.ok()) << img.status().to_string();
   if (!img.ok()) return nullptr;
   run->sim->set_images(*img);
-  auto cb = cpu::CpuBackend::create(run->compiled.program, run->target, *shape, 2);
+  auto cb = cpu::CpuBackend::create(run->compiled.program, run->target, *shape, 2, kernels::active_isa());
   EXPECT_TRUE(cb.ok()) << cb.status().to_string();
   if (!cb.ok()) return nullptr;
   run->cpu = std::move(*cb);
