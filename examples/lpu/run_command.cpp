@@ -1,7 +1,10 @@
-// lpu run MODEL --prompt TEXT -n N: greedy decode, streaming the text to
-// standard output, with the fp32 reference forward pass, or with
-// --backend cpu|lpu-sim on a Program compiled for --target (or loaded from
-// --program); --int8 means --backend cpu --target cpu-host.
+// lpu run MODEL --prompt TEXT -n N: decode (greedy, or sampled with a
+// seed), streaming the text to standard output, with the fp32 reference
+// forward pass, or with --backend cpu|lpu-sim on a Program compiled for
+// --target (or loaded from --program); --int8 means --backend cpu --target
+// cpu-host. Generation ends at -n tokens, an end-of-generation token, a
+// stop string, or the context limit (--ctx, else the model's training
+// context), and says which.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +19,7 @@
 #include "include/lpu/chat.h"
 #include "include/lpu/device.h"
 #include "include/lpu/int8_session.h"
+#include "include/lpu/sampling.h"
 #include "include/lpu/program.h"
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
@@ -45,6 +49,8 @@ struct RunOptions {
   int group = 0;
   std::string kv;
   int threads = 0;
+  SamplingOptions sampling;
+  std::vector<std::string> stops;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -83,10 +89,6 @@ Result<std::vector<TokenId>> prompt_tokens(const RunOptions& o, const Model& mod
   return tok.encode(text, encode);
 }
 
-// Greedy choice: the highest logit, ties to the lowest id.
-TokenId argmax(const float* row, int n) {
-  return static_cast<TokenId>(std::max_element(row, row + n) - row);
-}
 
 class LogitsWriter {
  public:
@@ -196,7 +198,16 @@ Status run_decode(const RunOptions& o) {
   LPU_ASSIGN_OR_RETURN(std::vector<TokenId> prompt, prompt_tokens(o, model, tok));
   if (prompt.empty()) return invalid_argument("the prompt has no tokens");
   const int n_vocab = model.config().n_vocab;
-  const int context = o.context > 0 ? o.context : static_cast<int>(prompt.size()) + o.n_predict;
+  // The context limit: --ctx, else the model's training context.
+  const int limit = o.context > 0 ? o.context : model.config().n_ctx_train > 0 ? model.config().n_ctx_train : INT32_MAX;
+  if (static_cast<std::int64_t>(prompt.size()) > limit) {
+    return out_of_range("the prompt has " + std::to_string(prompt.size()) + " tokens, more than the context limit of " +
+                        std::to_string(limit) + (o.context > 0 ? " (--ctx)" : " (the model's training context; raise it with --ctx)"));
+  }
+  const int n_predict = std::min<std::int64_t>(o.n_predict, static_cast<std::int64_t>(limit) - static_cast<std::int64_t>(prompt.size()));
+  const int context = o.context > 0 ? o.context : static_cast<int>(prompt.size()) + n_predict;
+  LPU_ASSIGN_OR_RETURN(Sampler sampler, Sampler::create(o.sampling, n_vocab));
+  LPU_ASSIGN_OR_RETURN(StopStrings stops, StopStrings::create(o.stops));
   LPU_ASSIGN_OR_RETURN(Pass pass, make_pass(o, model, context));
   ForwardFn& forward = pass.forward;
   LogitsWriter logits_out;
@@ -209,23 +220,40 @@ Status run_decode(const RunOptions& o) {
 
   TokenStreamDecoder stream(tok);
   std::vector<TokenId> generated;
+  std::vector<TokenId> history = prompt;
   std::string text;
-  for (int i = 0; i < o.n_predict; ++i) {
-    const TokenId next = argmax(logits.data() + logits.size() - n_vocab, n_vocab);
-    if (!o.ignore_eos && tok.is_end_of_generation(next)) break;
-    generated.push_back(next);
-    const std::string piece = stream.push(next);
+  auto show = [&](const std::string& piece) {
     text += piece;
     if (!o.json) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
     }
-    if (i + 1 == o.n_predict) break;  // the last token needs no forward pass
+  };
+  std::string stop_reason = n_predict < o.n_predict ? "context" : "length";
+  for (int i = 0; i < n_predict; ++i) {
+    LPU_ASSIGN_OR_RETURN(SampledToken pick,
+                         sampler.sample(std::span(logits.data() + logits.size() - n_vocab, n_vocab), history,
+                                        static_cast<std::uint64_t>(i)));
+    const TokenId next = pick.token;
+    if (!o.ignore_eos && tok.is_end_of_generation(next)) {
+      stop_reason = "eos";
+      break;
+    }
+    generated.push_back(next);
+    history.push_back(next);
+    show(stops.push(stream.push(next)));
+    if (stops.stopped()) {
+      stop_reason = "stop";
+      break;
+    }
+    if (i + 1 == n_predict) break;  // the last token needs no forward pass
     const TokenId fed[1] = {next};
     LPU_ASSIGN_OR_RETURN(logits, forward(fed, logits_out.enabled()));
     LPU_TRY(logits_out.write(logits), "");
   }
-  const std::string tail = stream.flush();
+  std::string tail = stops.stopped() ? std::string() : stops.push(stream.flush());
+  tail += stops.flush();
+  if (stops.stopped()) stop_reason = "stop";
   text += tail;
   const auto t2 = Clock::now();
   const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
@@ -233,8 +261,8 @@ Status run_decode(const RunOptions& o) {
   const double prefill_rate = prompt.size() / std::max(prefill_s, 1e-9);
   const double decode_rate = generated.size() > 1 ? (generated.size() - 1) / std::max(decode_s, 1e-9) : 0.0;
   if (o.json) {
-    nlohmann::json j = {{"tokens", generated}, {"text", text}, {"prefill_tokens_per_s", prefill_rate},
-                        {"decode_tokens_per_s", decode_rate}};
+    nlohmann::json j = {{"tokens", generated}, {"text", text}, {"stop_reason", stop_reason},
+                        {"prefill_tokens_per_s", prefill_rate}, {"decode_tokens_per_s", decode_rate}};
     if (!o.backend.empty()) j["group_size"] = pass.group;
     if (pass.steps) {
       nlohmann::json steps = nlohmann::json::array();
@@ -249,6 +277,10 @@ Status run_decode(const RunOptions& o) {
     std::printf("%s\n", tail.c_str());
   }
   std::fflush(stdout);  // the result first, then the timing line on stderr
+  if (stop_reason == "context") {
+    std::fprintf(stderr, "stopped: the context limit of %d tokens (%s)\n", limit,
+                 o.context > 0 ? "--ctx" : "the model's training context; raise it with --ctx");
+  }
   std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s; generated: %zu tokens, %.1f tokens/s\n", prompt.size(),
                prefill_rate, generated.size(), decode_rate);
   return {};
@@ -258,14 +290,21 @@ Status run_decode(const RunOptions& o) {
 
 void add_run_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Decode greedily, streaming text: the fp32 reference, or a compiled Program on the cpu or lpu-sim backend");
+  CLI::App* cmd = app.add_subcommand("run", "Decode (greedy, or sampled with a seed), streaming text: the fp32 reference, or a compiled Program on the cpu or lpu-sim backend");
   cmd->add_option("model", o->model, "GGUF model")->required();
   cmd->add_option("--prompt,-p", o->prompt, "Prompt text ('-' reads standard input verbatim)");
   cmd->add_option("--prompt-ids", o->prompt_ids, "Evaluate exactly these token ids, e.g. 1,2,3");
   cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate at most");
   cmd->add_option("--ctx", o->context, "KV-cache capacity in tokens (default: prompt + n)");
   cmd->add_flag("--chat", o->chat, "Wrap the prompt in the model's chat template as a user message");
-  cmd->add_flag("--greedy", o->greedy, "Pick the most likely token (the default; ties go to the lowest id)");
+  cmd->add_flag("--greedy", o->greedy, "Pick the most likely token (the default unless --temperature > 0; ties go to the lowest id)");
+  cmd->add_option("--temperature", o->sampling.temperature, "Sample at this temperature (default 0: greedy)");
+  cmd->add_option("--seed", o->sampling.seed, "Seed of the draws (with --temperature; the same seed gives the same tokens on every backend)");
+  cmd->add_option("--top-k", o->sampling.top_k, "Keep the k most likely tokens (default 0: all)");
+  cmd->add_option("--top-p", o->sampling.top_p, "Keep the most likely tokens reaching probability p (default 1: all)");
+  cmd->add_option("--min-p", o->sampling.min_p, "Drop tokens below min-p times the most likely (default 0)");
+  cmd->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Penalise the last 64 tokens (default 1: off)");
+  cmd->add_option("--stop", o->stops, "Stop when the text contains this string (repeatable; not shown)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--special", o->special, "Parse special token texts in the prompt");
   cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\", ...} instead of streaming");
