@@ -16,6 +16,7 @@
 #include <string>
 
 #include "examples/lpu/command.h"
+#include "examples/lpu/run_options.h"
 #include "include/lpu/chat.h"
 #include "include/lpu/device.h"
 #include "include/lpu/int8_session.h"
@@ -27,31 +28,24 @@
 #include "runtime/device/sequence_runner.h"
 
 namespace lpu::cli {
-namespace {
 
-struct RunOptions {
-  std::string model;
-  std::string prompt;
-  std::string prompt_ids;
-  int n_predict = 64;
-  int context = 0;
-  bool chat = false;
-  bool greedy = true;
-  bool ignore_eos = false;
-  bool special = false;
-  bool json = false;
-  std::string logits_path;
-  bool int8 = false;
-  std::string backend;
-  std::string target;
-  std::string program;
-  std::uint32_t chips = 0;
-  int group = 0;
-  std::string kv;
-  int threads = 0;
-  SamplingOptions sampling;
-  std::vector<std::string> stops;
-};
+Result<std::vector<TokenId>> encode_prompt(const RunOptions& o, const Model& model, const Tokenizer& tok,
+                                           std::string text) {
+  EncodeOptions encode;
+  encode.add_bos = tok.default_add_bos();
+  encode.parse_special = o.special;
+  if (o.chat) {
+    const std::string source = model.chat_template();
+    if (source.empty()) return failed_precondition(o.model + ": --chat: the model has no tokenizer.chat_template");
+    LPU_ASSIGN_OR_RETURN(ChatTemplateKind kind, detect_chat_template(source));
+    const std::vector<ChatMessage> messages = {{"user", text}};
+    text = render_chat(kind, messages, /*add_assistant_prompt=*/true);
+    encode.parse_special = true;
+  }
+  return tok.encode(text, encode);
+}
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 
@@ -74,19 +68,7 @@ Result<std::vector<TokenId>> parse_ids(const std::string& list) {
 
 Result<std::vector<TokenId>> prompt_tokens(const RunOptions& o, const Model& model, const Tokenizer& tok) {
   if (!o.prompt_ids.empty()) return parse_ids(o.prompt_ids);
-  std::string text = o.prompt == "-" ? read_stdin() : o.prompt;
-  EncodeOptions encode;
-  encode.add_bos = tok.default_add_bos();
-  encode.parse_special = o.special;
-  if (o.chat) {
-    const std::string source = model.chat_template();
-    if (source.empty()) return failed_precondition(o.model + ": --chat: the model has no tokenizer.chat_template");
-    LPU_ASSIGN_OR_RETURN(ChatTemplateKind kind, detect_chat_template(source));
-    const std::vector<ChatMessage> messages = {{"user", text}};
-    text = render_chat(kind, messages, /*add_assistant_prompt=*/true);
-    encode.parse_special = true;
-  }
-  return tok.encode(text, encode);
+  return encode_prompt(o, model, tok, o.prompt == "-" ? read_stdin() : o.prompt);
 }
 
 
@@ -189,6 +171,14 @@ Result<Pass> make_pass(const RunOptions& o, const Model& model, int context) {
 }
 
 Status run_decode(const RunOptions& o) {
+  if (!o.prompts_path.empty()) {
+    if (!o.prompt.empty() || !o.prompt_ids.empty() || !o.logits_path.empty()) {
+      return invalid_argument("--prompts reads every prompt from its file; drop --prompt, --prompt-ids and --logits");
+    }
+    if (o.backend.empty()) return invalid_argument("--prompts runs on a backend: add --int8 or --backend cpu|lpu-sim");
+    return run_prompts(o);
+  }
+  if (o.slots != 1) return invalid_argument("--slots applies only with --prompts");
   if (o.n_predict < 0) return invalid_argument("-n " + std::to_string(o.n_predict) + " (expected >= 0)");
   if (o.prompt.empty() == o.prompt_ids.empty()) {
     return invalid_argument("give exactly one of --prompt TEXT and --prompt-ids IDS");
@@ -305,6 +295,8 @@ void add_run_command(CLI::App& app, Action& action) {
   cmd->add_option("--min-p", o->sampling.min_p, "Drop tokens below min-p times the most likely (default 0)");
   cmd->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Penalise the last 64 tokens (default 1: off)");
   cmd->add_option("--stop", o->stops, "Stop when the text contains this string (repeatable; not shown)");
+  cmd->add_option("--prompts", o->prompts_path, "Decode every line of FILE as a prompt, concurrently (continuous batching)");
+  cmd->add_option("--slots", o->slots, "Batch slots the --prompts share (default 1)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--special", o->special, "Parse special token texts in the prompt");
   cmd->add_flag("--json", o->json, "Print {\"tokens\": [...], \"text\": \"...\", ...} instead of streaming");

@@ -87,7 +87,8 @@ const char* stop_reason_name(StopReason r);
 struct RequestOutput {
   std::vector<TokenId> tokens;
   std::string text;
-  /// log p of each token in the model's distribution.
+  /// log p of each token in the model's distribution (with
+  /// SamplingOptions::logprobs or top_logprobs; else empty).
   std::vector<float> logprobs;
   StopReason stop = StopReason::kNone;
   bool done() const { return stop != StopReason::kNone; }
@@ -132,9 +133,15 @@ class Engine {
   /// The context every slot holds.
   std::uint32_t max_context() const;
   const Program& program() const;
-  /// Rows of each decode step run so far that carried a request's token
-  /// (slot occupancy), in order.
-  std::vector<std::uint32_t> decode_occupancy() const;
+  struct Stats {
+    /// Per step so far, the decode rows that carried a request's token
+    /// (slot occupancy).
+    std::vector<std::uint32_t> decode_occupancy;
+    /// Wall seconds inside step(), and inside the device's runs of them.
+    double step_seconds = 0.0;
+    double device_seconds = 0.0;
+  };
+  Stats stats() const;
 
  private:
   struct Impl;

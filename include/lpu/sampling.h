@@ -7,7 +7,9 @@
 // by the request's seed and the index of the token being chosen, nothing
 // else, so a request gives the same tokens on any backend, thread count or
 // batch slot, whatever else is running. Probabilities use the project's own
-// exp in a fixed order, so they are the same bits on every machine.
+// exp in a fixed order, so they are the same bits on every machine. The
+// draw walks the kept tokens by falling logit when top-k or top-p sorted
+// them, else by id.
 //
 // Thread-safety: a Sampler is immutable once created; sample() may be
 // called from any number of threads. A StopStrings belongs to one sequence.
@@ -44,7 +46,10 @@ struct SamplingOptions {
   /// How many of the latest history tokens the penalties see (0: none).
   int penalty_last_n = 64;
   std::uint64_t seed = 0;
-  /// Alternatives reported with their log-probabilities (0 to 20).
+  /// Report the chosen token's log-probability.
+  bool logprobs = false;
+  /// Alternatives reported with their log-probabilities (0 to 20; implies
+  /// logprobs).
   int top_logprobs = 0;
 };
 
@@ -57,6 +62,7 @@ struct TokenLogprob {
 
 struct SampledToken {
   TokenId token = 0;
+  /// With logprobs or top_logprobs; else 0.
   float logprob = 0.0f;
   /// The top_logprobs most probable tokens, most probable first.
   std::vector<TokenLogprob> top;
@@ -81,6 +87,9 @@ class Sampler {
 
  private:
   Sampler(const SamplingOptions& o, int n_vocab) : options_(o), n_vocab_(n_vocab) {}
+  // The draw at temperature > 0 from the penalised logits `l`.
+  TokenId draw(const std::vector<float>& l, std::uint64_t step) const;
+  void add_logprobs(std::span<const float> logits, SampledToken& out) const;
 
   SamplingOptions options_;
   int n_vocab_ = 0;

@@ -5,7 +5,7 @@
 #include <unordered_map>
 
 #include "include/lpu/sampling.h"
-#include "kernels/math/math.h"
+#include "kernels/float/float_kernels.h"
 #include "lib/core/rng.h"
 
 namespace lpu {
@@ -17,27 +17,6 @@ constexpr int kMaxTopLogprobs = 20;
 
 // NaN sorts as the lowest logit, so a broken row cannot win a comparison.
 float ordered(float x) { return std::isnan(x) ? -INFINITY : x; }
-
-// Candidates by logit, highest first, the lower id first among equals.
-void sort_by_logit(std::vector<TokenId>& ids, const std::vector<float>& l) {
-  std::stable_sort(ids.begin(), ids.end(), [&](TokenId a, TokenId b) { return ordered(l[a]) > ordered(l[b]); });
-}
-
-// exp(x) for x <= 0 with the project's own exp: the same bits everywhere.
-double weight(float x) { return static_cast<double>(kernels::exp_f32(x)); }
-
-// Log-probabilities of the raw logits: x - max - log(sum exp(x - max)).
-std::vector<float> log_softmax_of(std::span<const float> logits, std::span<const TokenId> ids) {
-  float mx = -INFINITY;
-  for (float x : logits) mx = std::max(mx, ordered(x));
-  double sum = 0.0;
-  for (float x : logits) sum += weight(ordered(x) - mx);
-  const double lse = rng::log_deterministic(sum);
-  std::vector<float> out;
-  out.reserve(ids.size());
-  for (TokenId t : ids) out.push_back(static_cast<float>(static_cast<double>(ordered(logits[t]) - mx) - lse));
-  return out;
-}
 
 }  // namespace
 
@@ -71,8 +50,8 @@ Result<SampledToken> Sampler::sample(std::span<const float> logits, std::span<co
     return invalid_argument("sampling: " + std::to_string(logits.size()) + " logits (expected n_vocab = " +
                             std::to_string(n_vocab_) + ")");
   }
-  std::vector<float> l(logits.begin(), logits.end());
-  // Penalties over the latest penalty_last_n history tokens.
+  // Penalties over the latest penalty_last_n history tokens: the few
+  // changed logits, applied on top of the row (which is not copied).
   const std::size_t window = std::min(history.size(), static_cast<std::size_t>(o.penalty_last_n));
   std::unordered_map<TokenId, int> count;
   for (std::size_t i = history.size() - window; i < history.size(); ++i) {
@@ -83,72 +62,137 @@ Result<SampledToken> Sampler::sample(std::span<const float> logits, std::span<co
     }
     ++count[t];
   }
+  std::vector<std::pair<TokenId, float>> penalised;
   for (const auto& [t, n] : count) {
-    float& x = l[static_cast<std::size_t>(t)];
+    float x = logits[static_cast<std::size_t>(t)];
     if (o.repeat_penalty != 1.0f) x = x > 0.0f ? x / o.repeat_penalty : x * o.repeat_penalty;
     x -= static_cast<float>(n) * o.frequency_penalty + o.presence_penalty;
+    penalised.emplace_back(t, x);
   }
   SampledToken out;
   if (o.temperature == 0.0f) {
     TokenId best = 0;
     for (TokenId t = 1; t < n_vocab_; ++t) {
-      if (ordered(l[t]) > ordered(l[best])) best = t;
+      if (ordered(logits[t]) > ordered(logits[best])) best = t;
+    }
+    if (!penalised.empty()) {
+      // A penalised token may lose its place, or another win: recheck
+      // the winner among the unpenalised and the penalised.
+      std::vector<bool> hit(static_cast<std::size_t>(n_vocab_), false);
+      for (const auto& pt : penalised) hit[static_cast<std::size_t>(pt.first)] = true;
+      best = -1;
+      float top = -INFINITY;
+      for (TokenId t = 0; t < n_vocab_; ++t) {
+        if (hit[static_cast<std::size_t>(t)]) continue;
+        if (best < 0 || ordered(logits[t]) > top) {
+          best = t;
+          top = ordered(logits[t]);
+        }
+      }
+      for (const auto& [t, x] : penalised) {
+        if (best < 0 || ordered(x) > top || (ordered(x) == top && t < best)) {
+          best = t;
+          top = ordered(x);
+        }
+      }
     }
     out.token = best;
   } else {
-    std::vector<TokenId> ids(static_cast<std::size_t>(n_vocab_));
-    std::iota(ids.begin(), ids.end(), 0);
-    sort_by_logit(ids, l);
-    if (o.top_k > 0 && static_cast<std::size_t>(o.top_k) < ids.size()) ids.resize(static_cast<std::size_t>(o.top_k));
-    // top-p and min-p at temperature 1, relative to the most probable.
-    const float mx = ordered(l[ids[0]]);
-    std::vector<double> w(ids.size());
-    double total = 0.0;
-    for (std::size_t i = 0; i < ids.size(); ++i) total += (w[i] = weight(ordered(l[ids[i]]) - mx));
-    if (o.top_p < 1.0f) {
-      double cum = 0.0;
+    thread_local std::vector<float> l;
+    l.assign(logits.begin(), logits.end());
+    for (const auto& [t, x] : penalised) l[static_cast<std::size_t>(t)] = x;
+    out.token = draw(l, step);
+  }
+  if (o.logprobs || o.top_logprobs > 0) add_logprobs(logits, out);
+  return out;
+}
+
+TokenId Sampler::draw(const std::vector<float>& l, std::uint64_t step) const {
+  const SamplingOptions& o = options_;
+  const kernels::FloatKernels& fp = kernels::float_kernels();
+  // Scratch kept per thread: a row is far above malloc's mmap threshold.
+  thread_local std::vector<TokenId> ids;
+  thread_local std::vector<float> x, w;
+  auto before = [&](TokenId a, TokenId b) {
+    return ordered(l[a]) != ordered(l[b]) ? ordered(l[a]) > ordered(l[b]) : a < b;
+  };
+  ids.resize(static_cast<std::size_t>(n_vocab_));
+  std::iota(ids.begin(), ids.end(), 0);
+  if (o.top_k > 0 && static_cast<std::size_t>(o.top_k) < ids.size()) {
+    std::nth_element(ids.begin(), ids.begin() + o.top_k, ids.end(), before);
+    ids.resize(static_cast<std::size_t>(o.top_k));
+    std::sort(ids.begin(), ids.end(), before);
+  } else if (o.top_p < 1.0f) {
+    std::sort(ids.begin(), ids.end(), before);
+  }
+  float mx = -INFINITY;
+  for (TokenId t : ids) mx = std::max(mx, ordered(l[t]));
+  x.resize(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) x[i] = ordered(l[ids[i]]) - mx;
+  if (o.top_p < 1.0f || o.min_p > 0.0f) {
+    // Weights at temperature 1, relative to the most probable: exp(l - max).
+    w.resize(ids.size());
+    fp.exp(x.data(), x.size(), w.data());
+    std::size_t n = ids.size();
+    if (o.top_p < 1.0f) {  // ids are sorted: keep the prefix that reaches p
+      double total = 0.0, cum = 0.0;
+      for (float v : w) total += v;
       std::size_t keep = 0;
-      while (keep < ids.size()) {
+      while (keep < n) {
         cum += w[keep++];
         if (cum >= static_cast<double>(o.top_p) * total) break;
       }
-      ids.resize(keep);
+      n = keep;
     }
-    if (o.min_p > 0.0f) {
-      std::size_t keep = 1;
-      while (keep < ids.size() && w[keep] >= static_cast<double>(o.min_p) * w[0]) ++keep;
-      ids.resize(keep);
-    }
-    // Temperature, then one draw from the counter-based generator.
-    double sum = 0.0;
-    std::vector<double> p(ids.size());
-    for (std::size_t i = 0; i < ids.size(); ++i) sum += (p[i] = weight((ordered(l[ids[i]]) - mx) / o.temperature));
-    const double u = rng::uniform_open(o.seed, kDrawStream, step) * sum;
-    double cum = 0.0;
-    out.token = ids.back();
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      cum += p[i];
-      if (u < cum) {
-        out.token = ids[i];
-        break;
+    std::size_t kept = n;
+    if (o.min_p > 0.0f) {  // the most probable weighs exp(0) = 1
+      kept = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (static_cast<double>(w[i]) >= static_cast<double>(o.min_p)) {
+          ids[kept] = ids[i];
+          x[kept++] = x[i];
+        }
       }
     }
+    ids.resize(kept);
+    x.resize(kept);
   }
-  // Log-probabilities in the model's own distribution.
-  std::vector<TokenId> report{out.token};
-  if (o.top_logprobs > 0) {
-    std::vector<TokenId> ids(static_cast<std::size_t>(n_vocab_));
-    std::iota(ids.begin(), ids.end(), 0);
-    const std::vector<float> raw(logits.begin(), logits.end());
-    std::partial_sort(ids.begin(), ids.begin() + o.top_logprobs, ids.end(), [&](TokenId a, TokenId b) {
-      return ordered(raw[a]) != ordered(raw[b]) ? ordered(raw[a]) > ordered(raw[b]) : a < b;
-    });
-    report.insert(report.end(), ids.begin(), ids.begin() + o.top_logprobs);
+  // Temperature, then one draw from the counter-based generator.
+  for (float& v : x) v = v / o.temperature;
+  w.resize(x.size());
+  fp.exp(x.data(), x.size(), w.data());
+  double sum = 0.0;
+  for (float v : w) sum += v;
+  const double u = rng::uniform_open(o.seed, kDrawStream, step) * sum;
+  double cum = 0.0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    cum += w[i];
+    if (u < cum) return ids[i];
   }
-  const std::vector<float> lp = log_softmax_of(logits, report);
-  out.logprob = lp[0];
-  for (std::size_t i = 1; i < report.size(); ++i) out.top.push_back({report[i], lp[i]});
-  return out;
+  return ids.back();
+}
+
+void Sampler::add_logprobs(std::span<const float> logits, SampledToken& out) const {
+  const SamplingOptions& o = options_;
+  float mx = -INFINITY;
+  for (float v : logits) mx = std::max(mx, ordered(v));
+  thread_local std::vector<float> x, e;
+  x.resize(logits.size());
+  e.resize(logits.size());
+  for (std::size_t i = 0; i < logits.size(); ++i) x[i] = ordered(logits[i]) - mx;
+  kernels::float_kernels().exp(x.data(), x.size(), e.data());
+  double sum = 0.0;
+  for (float v : e) sum += v;
+  const double lse = rng::log_deterministic(sum);
+  auto lp = [&](TokenId t) { return static_cast<float>(static_cast<double>(x[static_cast<std::size_t>(t)]) - lse); };
+  out.logprob = lp(out.token);
+  if (o.top_logprobs == 0) return;
+  thread_local std::vector<TokenId> ids;
+  ids.resize(logits.size());
+  std::iota(ids.begin(), ids.end(), 0);
+  std::partial_sort(ids.begin(), ids.begin() + o.top_logprobs, ids.end(),
+                    [&](TokenId a, TokenId b) { return x[a] != x[b] ? x[a] > x[b] : a < b; });
+  for (int i = 0; i < o.top_logprobs; ++i) out.top.push_back({ids[static_cast<std::size_t>(i)], lp(ids[static_cast<std::size_t>(i)])});
 }
 
 }  // namespace lpu

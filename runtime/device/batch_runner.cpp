@@ -64,16 +64,13 @@ Status BatchRunner::write_rows(const std::vector<Region>& where, const std::vect
   return {};
 }
 
-Status BatchRunner::read_logits(std::size_t first_row, std::size_t rows, std::vector<float>& out) {
+Status BatchRunner::read_logits(std::size_t first_row, std::size_t rows, float* out) {
   const std::uint32_t nv = io_.n_vocab;
-  const std::size_t base = out.size();
-  out.resize(base + rows * nv);
   for (const LogitColumns& l : io_.logits) {
     for (std::size_t r = 0; r < rows; ++r) {
       const std::uint64_t at = l.buffer.offset + ((first_row + r) * nv + l.n0) * 4;
       LPU_TRY(device_->read({l.buffer.chip, l.buffer.pool, at, 4ull * (l.n1 - l.n0)},
-                            std::span(reinterpret_cast<std::uint8_t*>(out.data() + base + r * nv + l.n0),
-                                      4ull * (l.n1 - l.n0))),
+                            std::span(reinterpret_cast<std::uint8_t*>(out + r * nv + l.n0), 4ull * (l.n1 - l.n0))),
               "logits");
     }
   }
@@ -101,9 +98,18 @@ const ProgramVariant* BatchRunner::prefill_for(int position, std::size_t left, b
   return best;
 }
 
-Result<std::vector<float>> BatchRunner::forward(std::span<const Entry> entries) {
+Result<std::span<const float>> BatchRunner::forward(std::span<const Entry> entries) {
   LPU_TRY(check(entries), "");
-  std::vector<std::vector<float>> out(entries.size());
+  const std::uint32_t nv = io_.n_vocab;
+  // Entry e's rows start at row first[e] of the result.
+  std::vector<std::size_t> first(entries.size() + 1, 0);
+  for (std::size_t e = 0; e < entries.size(); ++e) {
+    first[e + 1] = first[e] + (entries[e].all_logits ? entries[e].tokens.size() : 1);
+  }
+  if (logits_.size() < first.back() * nv) logits_.resize(first.back() * nv);
+  auto rows_of = [&](std::size_t e, std::size_t done_before) {
+    return logits_.data() + (first[e] + (entries[e].all_logits ? done_before : 0)) * nv;
+  };
   std::vector<std::size_t> done(entries.size(), 0);
   // Whole chunks through the prefill variants, one entry at a time.
   for (std::size_t e = 0; e < entries.size(); ++e) {
@@ -118,14 +124,14 @@ Result<std::vector<float>> BatchRunner::forward(std::span<const Entry> entries) 
         LPU_TRY(device_->set_register(chip, kPrefillSlotRegister, en.slot), "prefill slot");
       }
       LPU_TRY(run_step(v->name, tok, pos), "");
+      if (en.all_logits) {
+        LPU_TRY(read_logits(0, v->rows, rows_of(e, done[e])), v->name);
+      } else if (done[e] + v->rows == en.tokens.size()) {
+        // The chunk's last row: row 0 when the step writes only that one.
+        LPU_TRY(read_logits(v->logit_rows == v->rows ? v->rows - 1 : 0, 1, rows_of(e, 0)), v->name);
+      }
       done[e] += v->rows;
       positions_[en.slot] += static_cast<int>(v->rows);
-      if (en.all_logits) {
-        LPU_TRY(read_logits(0, v->rows, out[e]), v->name);
-      } else if (done[e] == en.tokens.size()) {
-        // The chunk's last row: row 0 when the step writes only that one.
-        LPU_TRY(read_logits(v->logit_rows == v->rows ? v->rows - 1 : 0, 1, out[e]), v->name);
-      }
     }
   }
   // The rest as decode steps: one row per slot, one token of each entry
@@ -154,17 +160,14 @@ Result<std::vector<float>> BatchRunner::forward(std::span<const Entry> entries) 
     for (std::size_t e = 0; e < entries.size(); ++e) {
       if (!active[e]) continue;
       const Entry& en = entries[e];
+      if (en.all_logits || done[e] + 1 == en.tokens.size()) {
+        LPU_TRY(read_logits(en.slot, 1, rows_of(e, done[e])), v->name);
+      }
       ++done[e];
       ++positions_[en.slot];
-      if (en.all_logits || done[e] == en.tokens.size()) {
-        if (!en.all_logits) out[e].clear();
-        LPU_TRY(read_logits(en.slot, 1, out[e]), v->name);
-      }
     }
   }
-  std::vector<float> all;
-  for (const std::vector<float>& o : out) all.insert(all.end(), o.begin(), o.end());
-  return all;
+  return std::span<const float>(logits_.data(), first.back() * nv);
 }
 
 }  // namespace lpu::runtime

@@ -37,11 +37,12 @@ class BatchRunner {
   };
 
   /// Appends each entry's tokens to its slot; returns, per entry in order,
-  /// n_vocab logits per token when all_logits, else its last token's.
+  /// n_vocab logits per token when all_logits, else its last token's: a
+  /// view of the runner's buffer, valid until the next call.
   /// Errors, checked before any step runs: no entries, a slot outside the
   /// Program's or named twice, an entry without tokens, a token id outside
   /// [0, n_vocab), or a position + tokens past the Program's context.
-  Result<std::vector<float>> forward(std::span<const Entry> entries);
+  Result<std::span<const float>> forward(std::span<const Entry> entries);
 
   std::uint32_t slots() const { return static_cast<std::uint32_t>(positions_.size()); }
   /// The slot's next position (tokens in its cache).
@@ -57,8 +58,9 @@ class BatchRunner {
   BatchRunner(Device& d, const Program& p, StepIo io);
   Status check(std::span<const Entry> entries) const;
   Status write_rows(const std::vector<Region>& where, const std::vector<std::int32_t>& values);
-  // Rows [first_row, first_row + rows) of the logits buffer, appended to `out`.
-  Status read_logits(std::size_t first_row, std::size_t rows, std::vector<float>& out);
+  // Rows [first_row, first_row + rows) of the device's logits buffer, into
+  // `out` (rows x n_vocab floats).
+  Status read_logits(std::size_t first_row, std::size_t rows, float* out);
   // Runs variant `v` with these rows' tokens and positions.
   Status run_step(const std::string& variant, const std::vector<std::int32_t>& tokens,
                   const std::vector<std::int32_t>& positions);
@@ -73,6 +75,7 @@ class BatchRunner {
   std::uint32_t max_context_ = 0;
   std::vector<int> positions_;
   std::vector<StepCounters> steps_;
+  std::vector<float> logits_;  // what forward() returns a view of
 };
 
 }  // namespace lpu::runtime

@@ -26,7 +26,8 @@ class SequenceRunner {
   /// last token's.
   Result<std::vector<float>> forward(std::span<const TokenId> tokens, bool all_logits) {
     const BatchRunner::Entry e{slot_, tokens, all_logits};
-    return batch_.forward(std::span(&e, 1));
+    LPU_ASSIGN_OR_RETURN(std::span<const float> l, batch_.forward(std::span(&e, 1)));
+    return std::vector<float>(l.begin(), l.end());
   }
 
   int position() const { return batch_.position(slot_); }

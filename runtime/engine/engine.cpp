@@ -3,6 +3,7 @@
 #include "include/lpu/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -60,7 +61,7 @@ struct Engine::Impl {
   std::deque<RequestId> queue;
   std::vector<std::optional<RequestId>> slot_owner;
   RequestId next_id = 1;
-  std::vector<std::uint32_t> occupancy;
+  Engine::Stats stats;
 
   Impl(Tokenizer t) : tokenizer(std::move(t)) {}
 
@@ -149,6 +150,7 @@ Status Engine::cancel(RequestId id) {
 Result<std::size_t> Engine::step() {
   Impl& e = *impl_;
   std::lock_guard<std::mutex> stepping(e.step_mu);
+  const auto t0 = std::chrono::steady_clock::now();
   // Under the lock: admit waiting requests, then what each slot feeds.
   std::vector<runtime::BatchRunner::Entry> entries;
   std::vector<RequestId> owners;
@@ -185,11 +187,13 @@ Result<std::size_t> Engine::step() {
   std::vector<std::tuple<TokenCallback, RequestId, TokenId, std::string>> events;
   if (!entries.empty()) {
     // The device runs without the lock: requests may come and go meanwhile.
-    LPU_ASSIGN_OR_RETURN(std::vector<float> logits, e.runner->forward(entries));
+    const std::size_t steps_before = e.runner->steps().size();
+    LPU_ASSIGN_OR_RETURN(std::span<const float> logits, e.runner->forward(entries));
     std::lock_guard<std::mutex> lock(e.mu);
     std::uint32_t decode_rows = 0;
     for (const std::vector<TokenId>& f : feeds) decode_rows += f.size() == 1 ? 1 : 0;
-    e.occupancy.push_back(decode_rows);
+    e.stats.decode_occupancy.push_back(decode_rows);
+    for (std::size_t k = steps_before; k < e.runner->steps().size(); ++k) e.stats.device_seconds += e.runner->steps()[k].host_seconds;
     for (std::size_t i = 0; i < owners.size(); ++i) {
       auto it = e.seqs.find(owners[i]);
       if (it == e.seqs.end()) continue;
@@ -209,7 +213,7 @@ Result<std::size_t> Engine::step() {
         continue;
       }
       q.out.tokens.push_back(pick.token);
-      q.out.logprobs.push_back(pick.logprob);
+      if (q.request.sampling.logprobs || q.request.sampling.top_logprobs > 0) q.out.logprobs.push_back(pick.logprob);
       q.history.push_back(pick.token);
       std::string text = q.stops.push(q.decoder.push(pick.token));
       if (q.stops.stopped()) {
@@ -228,6 +232,7 @@ Result<std::size_t> Engine::step() {
   }
   for (auto& [cb, id, token, text] : events) cb(id, token, text);
   std::lock_guard<std::mutex> lock(e.mu);
+  e.stats.step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::size_t live = e.queue.size();
   for (const auto& owner : e.slot_owner) live += owner ? 1 : 0;
   return live;
@@ -274,9 +279,9 @@ std::uint32_t Engine::max_context() const { return impl_->runner->max_context();
 
 const Program& Engine::program() const { return *impl_->program; }
 
-std::vector<std::uint32_t> Engine::decode_occupancy() const {
+Engine::Stats Engine::stats() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->occupancy;
+  return impl_->stats;
 }
 
 }  // namespace lpu

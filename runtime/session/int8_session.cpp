@@ -189,7 +189,8 @@ Result<std::vector<float>> Int8Session::forward_batch(std::span<const SlotTokens
   std::vector<runtime::BatchRunner::Entry> entries;
   for (const SlotTokens& e : batch) entries.push_back({static_cast<std::uint32_t>(e.slot), e.tokens, e.all_logits});
   try {
-    return s.runner->forward(entries);
+    LPU_ASSIGN_OR_RETURN(std::span<const float> l, s.runner->forward(entries));
+    return std::vector<float>(l.begin(), l.end());
   } catch (const std::bad_alloc&) {
     return resource_exhausted("int8 forward: out of memory");
   }

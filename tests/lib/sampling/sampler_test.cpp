@@ -39,9 +39,9 @@ TEST(Sampler, GreedyTakesTheHighestLogitAndTheLowestIdAmongEquals) {
 }
 
 TEST(Sampler, TemperatureDrawFollowsTheProbabilities) {
-  // p = softmax(log 1, log 3) = (0.25, 0.75). Candidates go most probable
-  // first, so the draw u (from the generator at (seed, step)) picks 1 when
-  // u < 0.75 and 0 otherwise.
+  // p = softmax(log 1, log 3) = (0.25, 0.75). Unsorted (no top-k or
+  // top-p), the draw walks the tokens by id: u (from the generator at
+  // (seed, step)) picks 0 when u < 0.25 and 1 otherwise.
   SamplingOptions o;
   o.temperature = 1.0f;
   o.seed = 7;
@@ -50,8 +50,8 @@ TEST(Sampler, TemperatureDrawFollowsTheProbabilities) {
   for (std::uint64_t step = 0; step < 200; ++step) {
     const double u = rng::uniform_open(7, 0x73616d706c65ull, step);
     // The weights are exp(l - max): 1/3 and 1 (within the exp's rounding).
-    const TokenId want = u * (1.0 + 1.0 / 3.0) < 1.0 ? 1 : 0;
-    if (std::fabs(u - 0.75) < 1e-6) continue;  // too close to call by hand
+    const TokenId want = u * (1.0 + 1.0 / 3.0) < 1.0 / 3.0 ? 0 : 1;
+    if (std::fabs(u - 0.25) < 1e-6) continue;  // too close to call by hand
     EXPECT_EQ(pick(s, l, {}, step), want) << "step " << step;
   }
   const auto h = histogram(s, l, 4000);

@@ -86,7 +86,7 @@ TEST(Engine, ContinuousBatchingGivesEachRequestItsTokensAlone) {
       EXPECT_EQ(out->stop, StopReason::kLength);
       EXPECT_EQ(out->text, streamed[i]);
     }
-    const std::vector<std::uint32_t> occ = e->decode_occupancy();
+    const std::vector<std::uint32_t> occ = e->stats().decode_occupancy;
     EXPECT_EQ(*std::max_element(occ.begin(), occ.end()), 4u) << backend;
   }
 }
