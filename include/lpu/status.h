@@ -65,7 +65,13 @@ Status unimplemented(std::string message);
 Status failed_precondition(std::string message);
 Status internal_error(std::string message);
 
-/// Either a T or a non-OK Status.
+namespace detail {
+/// Prints "lpu: <status>" to stderr and aborts: what value() does on an error.
+[[noreturn]] void abort_on_error(const Status& status);
+}  // namespace detail
+
+/// Either a T or a non-OK Status. value() (and * and ->) on an error print
+/// the error and abort the process; check ok() first to handle it.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -78,9 +84,18 @@ class [[nodiscard]] Result {
   /// The error; OK when a value is held.
   Status status() const { return ok() ? Status() : std::get<Status>(v_); }
 
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<T>(std::move(v_));
+  }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -88,6 +103,9 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
  private:
+  void check() const {
+    if (!ok()) detail::abort_on_error(std::get<Status>(v_));
+  }
   std::variant<T, Status> v_;
 };
 

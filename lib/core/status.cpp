@@ -1,5 +1,8 @@
 #include "include/lpu/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace lpu {
 
 std::string_view status_code_name(StatusCode code) {
@@ -41,5 +44,15 @@ Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhauste
 Status unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 Status failed_precondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
 Status internal_error(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+
+namespace detail {
+
+void abort_on_error(const Status& status) {
+  std::fprintf(stderr, "lpu: %s\n", status.to_string().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace detail
 
 }  // namespace lpu

@@ -46,3 +46,18 @@ TEST(Status, AssignOrReturnPropagates) {
 
 }  // namespace
 }  // namespace lpu
+
+namespace lpu {
+namespace {
+
+// value() on an error prints the error and aborts: no exception crosses
+// the API, and the message says what went wrong.
+TEST(StatusDeathTest, ValueOfAnErrorAbortsWithTheMessage) {
+  Result<int> r = not_found("m.gguf: missing tensor 'output.weight'");
+  EXPECT_DEATH((void)r.value(), "lpu: not_found: m.gguf: missing tensor 'output.weight'");
+  Result<int> good = 3;
+  EXPECT_EQ(good.value(), 3);
+}
+
+}  // namespace
+}  // namespace lpu
