@@ -157,6 +157,47 @@ TEST(Engine, TheContextEndsARequestWithItsReason) {
   EXPECT_STREQ(stop_reason_name(StopReason::kContext), "context");
 }
 
+// A saved Program is reused as it is, and refused, with both hashes or the
+// target named, for another model or target; a damaged file names itself.
+TEST(Engine, RunsASavedProgramAndRefusesAForeignOne) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const Model moe = testing::load_model(testing::synthetic_model_path("tiny-moe"));
+  CompileOptions c;
+  c.slots = 1;
+  c.max_context = 256;
+  c.group = 32;
+  auto program = compile_program(m, "cpu-host", c);
+  ASSERT_TRUE(program.ok()) << program.status().to_string();
+  const std::string path = ::testing::TempDir() + "engine_saved.lpuprog";
+  ASSERT_TRUE(program->save(path).ok());
+  EngineOptions o = options("cpu", 1);
+  o.program = path;
+  auto e = make(m, o);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->program().hash(), program->hash());
+  Request r;
+  r.prompt = {4, 8, 15, 16, 23, 42};
+  r.max_tokens = 12;
+  r.ignore_eos = true;
+  auto id = e->submit(r);
+  ASSERT_TRUE(e->run().ok());
+  EXPECT_EQ(e->output(*id)->tokens, alone(m, "cpu", r));
+  auto other_model = Engine::create(moe, o);
+  ASSERT_FALSE(other_model.ok());
+  EXPECT_NE(other_model.status().message().find("compiled for model"), std::string::npos)
+      << other_model.status().to_string();
+  o.target = "tiny";
+  auto other_target = Engine::create(m, o);
+  ASSERT_FALSE(other_target.ok());
+  EXPECT_NE(other_target.status().message().find("compiled for target 'cpu-host'"), std::string::npos)
+      << other_target.status().to_string();
+  o.target = "cpu-host";
+  o.program = ::testing::TempDir() + "engine_missing.lpuprog";
+  auto missing = Engine::create(m, o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("engine_missing.lpuprog"), std::string::npos) << missing.status().to_string();
+}
+
 TEST(Engine, BadRequestsAreRefused) {
   const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
   auto e = make(m, options("cpu", 1, 128));

@@ -1,0 +1,6 @@
+// Streams a Mixtral (mixture-of-experts) decode through the lpu Engine
+// (public API only).
+// Usage: mixtral_decode [MODEL.gguf] [-p PROMPT] [-n N] [--backend cpu|lpu-sim] [--target T] [--seed S ...]
+#include "../common/decode_example.h"
+
+int main(int argc, char** argv) { return lpu::examples::decode_main(argc, argv, "mixtral_decode", "tiny-moe"); }
