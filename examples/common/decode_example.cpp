@@ -46,7 +46,7 @@ int run(const Options& o, const std::string& name, const std::string& preset) {
   }
   auto model = Model::load(path);
   if (!model.ok()) return fail(name, model.status());
-  auto tokenizer = Tokenizer::from_gguf(path);
+  auto tokenizer = model->tokenizer();
   if (!tokenizer.ok()) return fail(name, tokenizer.status());
   EngineOptions eo;
   eo.backend = o.backend;

@@ -31,17 +31,13 @@ namespace lpu::cli {
 
 Result<std::vector<TokenId>> encode_prompt(const RunOptions& o, const Model& model, const Tokenizer& tok,
                                            std::string text) {
+  if (o.chat) {
+    const std::vector<ChatMessage> messages = {{"user", std::move(text)}};
+    return chat_prompt(model, tok, messages);
+  }
   EncodeOptions encode;
   encode.add_bos = tok.default_add_bos();
   encode.parse_special = o.special;
-  if (o.chat) {
-    const std::string source = model.chat_template();
-    if (source.empty()) return failed_precondition(o.model + ": --chat: the model has no tokenizer.chat_template");
-    LPU_ASSIGN_OR_RETURN(ChatTemplateKind kind, detect_chat_template(source));
-    const std::vector<ChatMessage> messages = {{"user", text}};
-    text = render_chat(kind, messages, /*add_assistant_prompt=*/true);
-    encode.parse_special = true;
-  }
   return tok.encode(text, encode);
 }
 
@@ -184,7 +180,7 @@ Status run_decode(const RunOptions& o) {
     return invalid_argument("give exactly one of --prompt TEXT and --prompt-ids IDS");
   }
   LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.model));
-  LPU_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::from_gguf(o.model));
+  LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
   LPU_ASSIGN_OR_RETURN(std::vector<TokenId> prompt, prompt_tokens(o, model, tok));
   if (prompt.empty()) return invalid_argument("the prompt has no tokens");
   const int n_vocab = model.config().n_vocab;

@@ -20,7 +20,7 @@ Status run_prompts(const RunOptions& o) {
   }
   if (lines.empty()) return invalid_argument(o.prompts_path + ": no prompts (expected one per line)");
   LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.model));
-  LPU_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::from_gguf(o.model));
+  LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
   std::vector<Request> requests;
   std::uint32_t longest = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {

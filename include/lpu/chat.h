@@ -10,7 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "lpu/model.h"
 #include "lpu/status.h"
+#include "lpu/token.h"
+#include "lpu/tokenizer.h"
 
 namespace lpu {
 
@@ -55,5 +58,13 @@ Result<ChatTemplateKind> detect_chat_template(std::string_view jinja_source);
 /// as llama.cpp does.
 std::string render_chat(ChatTemplateKind kind, std::span<const ChatMessage> messages,
                         bool add_assistant_prompt);
+
+/// The prompt token ids of a conversation (system messages and any number
+/// of turns) for `model`: its tokenizer.chat_template's family rendered with
+/// an assistant turn opened, special token texts parsed, BOS as the
+/// tokenizer adds it. Errors: a model without a chat template, or a family
+/// detect_chat_template does not render.
+Result<std::vector<TokenId>> chat_prompt(const Model& model, const Tokenizer& tokenizer,
+                                         std::span<const ChatMessage> messages);
 
 }  // namespace lpu

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lpu/status.h"
+#include "lpu/tokenizer.h"
 
 namespace lpu {
 
@@ -101,6 +102,9 @@ class Model {
   const std::string& path() const;
   /// The tokenizer.chat_template metadata (Jinja source), or empty.
   std::string chat_template() const;
+  /// The model's tokenizer, from the file already open (no second parse
+  /// of the GGUF). Errors name the file and the tokenizer key.
+  Result<Tokenizer> tokenizer() const;
 
   /// Library internals (the GGUF file behind the model), defined in
   /// lib/model/model_access.h; opaque to applications.

@@ -5,6 +5,7 @@
 #include "include/lpu/model.h"
 #include "lib/model/config_internal.h"
 #include "lib/model/model_access.h"
+#include "lib/tokenizer/load.h"
 
 namespace lpu {
 
@@ -28,6 +29,8 @@ Result<Model> Model::load(const std::string& path) {
 const ModelConfig& Model::config() const { return impl_->config; }
 
 const std::string& Model::path() const { return impl_->path; }
+
+Result<Tokenizer> Model::tokenizer() const { return tokenizer::load_tokenizer(impl_->file); }
 
 std::string Model::chat_template() const {
   const gguf::Value* v = impl_->file.find("tokenizer.chat_template");

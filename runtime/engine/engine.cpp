@@ -77,7 +77,7 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineOptions& o) {
-  LPU_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::from_gguf(model.path()));
+  LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
   auto impl = std::make_unique<Impl>(std::move(tok));
   const std::string target = !o.target.empty() ? o.target : o.backend == "lpu-sim" ? "hmp-217" : "cpu-host";
   if (!o.program.empty()) {
