@@ -107,10 +107,10 @@ class Int8Session {
 
   /// Library internals, defined in runtime/session/int8_session.cpp.
   struct Impl;
-  /// Library-internal: wraps a built Impl.
-  explicit Int8Session(std::unique_ptr<Impl> impl);
 
  private:
+  friend struct internal::Access;
+  explicit Int8Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -109,11 +109,10 @@ class Model {
   /// Library internals (the GGUF file behind the model), defined in
   /// lib/model/model_access.h; opaque to applications.
   struct Impl;
-  const Impl& impl() const { return *impl_; }
-  /// Library-internal: wraps an already validated Impl (see model_from_gguf).
-  explicit Model(std::unique_ptr<Impl> impl);
 
  private:
+  friend struct internal::Access;
+  explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -80,11 +80,10 @@ class Program {
 
   /// Library internals (lib/program), defined in runtime/device/program_access.h.
   struct Impl;
-  const Impl& impl() const { return *impl_; }
-  /// Library-internal: wraps a built Impl.
-  explicit Program(std::shared_ptr<const Impl> impl);
 
  private:
+  friend struct internal::Access;
+  explicit Program(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
 };
 

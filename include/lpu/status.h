@@ -14,6 +14,12 @@
 
 namespace lpu {
 
+namespace internal {
+/// The library's own access to the classes' state (lib/core/access.h);
+/// nothing an application uses.
+struct Access;
+}  // namespace internal
+
 /// Canonical error codes (a subset of the usual canonical set).
 enum class StatusCode : std::uint8_t {
   kOk = 0,

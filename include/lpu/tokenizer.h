@@ -44,9 +44,6 @@ class Tokenizer {
   /// are fine). Errors name the file and the offending key.
   static Result<Tokenizer> from_gguf(const std::string& path);
 
-  /// Wraps loaded state; use from_gguf() (or lib/tokenizer/load.h).
-  explicit Tokenizer(std::shared_ptr<const Impl> impl);
-
   /// Token ids of `text` (any bytes; invalid UTF-8 is handled as llama.cpp
   /// handles it). Fails when BOS/EOS is requested but the vocabulary has none,
   /// when a byte has no fallback token, or when the input holds a sequence
@@ -98,10 +95,9 @@ class Tokenizer {
   /// tokenizer.ggml.pre, or "default" when absent.
   std::string_view pre_tokenizer() const;
 
-  /// The loaded state (for lib/ code that needs more than this API).
-  const Impl& impl() const { return *impl_; }
-
  private:
+  friend struct internal::Access;
+  explicit Tokenizer(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;
 };
 

@@ -18,7 +18,7 @@ Result<Model> model::model_from_gguf(gguf::File file, std::string path) {
   LPU_ASSIGN_OR_RETURN(ModelConfig config, model_config_from_gguf(file));
   auto impl = std::make_unique<Model::Impl>(
       Model::Impl{std::move(path), std::move(file), std::move(config)});
-  return Model(std::move(impl));
+  return internal::Access::wrap<Model>(std::move(impl));
 }
 
 Result<Model> Model::load(const std::string& path) {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "lib/core/access.h"
 #include "include/lpu/model.h"
 #include "include/lpu/status.h"
 #include "lib/gguf/file.h"
@@ -18,7 +19,7 @@ struct Model::Impl {
 namespace model {
 
 /// The validated GGUF file of `m` (lives as long as `m`).
-inline const gguf::File& model_file(const Model& m) { return m.impl().file; }
+inline const gguf::File& model_file(const Model& m) { return internal::Access::impl(m).file; }
 
 /// A Model over an already open file (e.g. one built in memory); reads and
 /// validates its configuration. `path` is what Model::path() reports.

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "lib/core/access.h"
 #include "lib/core/log.h"
 #include "lib/tokenizer/load_internal.h"
 
@@ -210,7 +211,7 @@ Result<Tokenizer> load_tokenizer(const gguf::File& file) {
   LPU_TRY(read_flags(file, *v), "");
   apply_token_attributes(file, *v);
   build_caches(*v);
-  return Tokenizer(std::shared_ptr<const Tokenizer::Impl>(std::move(v)));
+  return internal::Access::wrap<Tokenizer>(std::shared_ptr<const Tokenizer::Impl>(std::move(v)));
 }
 
 }  // namespace lpu::tokenizer

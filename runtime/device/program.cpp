@@ -40,7 +40,7 @@ namespace runtime {
 Program make_program(program::Program p) {
   auto impl = std::make_shared<Program::Impl>();
   impl->program = std::move(p);
-  return Program(std::move(impl));
+  return internal::Access::wrap<Program>(std::shared_ptr<const Program::Impl>(std::move(impl)));
 }
 
 }  // namespace runtime

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include "lib/core/access.h"
 #include "include/lpu/program.h"
 #include "lib/program/program.h"
 
@@ -19,7 +20,7 @@ struct Program::Impl {
 
 namespace runtime {
 
-inline const program::Program& program_of(const Program& p) { return p.impl().program; }
+inline const program::Program& program_of(const Program& p) { return internal::Access::impl(p).program; }
 /// Wraps a built Program.
 Program make_program(program::Program p);
 

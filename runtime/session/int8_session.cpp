@@ -11,6 +11,7 @@
 #include "include/lpu/device.h"
 #include "include/lpu/program.h"
 #include "kernels/dispatch/int8_kernels.h"
+#include "lib/core/access.h"
 #include "kernels/float/float_kernels.h"
 #include "kernels/quantize/quantized_rows.h"
 #include "lib/core/physical_memory.h"
@@ -160,7 +161,7 @@ Result<Int8Session> create_session(const Model& model, int max_context, const In
                          runtime::BatchRunner::create(*impl->device, *impl->program,
                                                       static_cast<std::uint32_t>(model.config().n_vocab)));
     impl->runner = std::make_unique<runtime::BatchRunner>(std::move(runner));
-    return Int8Session(std::move(impl));
+    return internal::Access::wrap<Int8Session>(std::move(impl));
   } catch (const std::bad_alloc&) {
     return resource_exhausted(where + ": out of memory (" + std::to_string(options.batch_slots) +
                               " slot(s) of max_context " + std::to_string(max_context) + ")");
