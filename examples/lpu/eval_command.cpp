@@ -16,6 +16,7 @@
 
 #include "examples/lpu/command.h"
 #include "include/lpu/int8_session.h"
+#include "lib/metrics/metrics.h"
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
 #include "include/lpu/tokenizer.h"
@@ -104,76 +105,13 @@ Result<std::vector<float>> all_logits(const ForwardFn& forward, const std::vecto
   return out;
 }
 
-// log(sum(exp(row))) in double, shifted by the row's maximum.
-double log_sum_exp(const float* row, int n) {
-  const double mx = *std::max_element(row, row + n);
-  double s = 0.0;
-  for (int i = 0; i < n; ++i) s += std::exp(static_cast<double>(row[i]) - mx);
-  return mx + std::log(s);
-}
-
-int argmax(const float* row, int n) {  // ties to the lowest id
-  return static_cast<int>(std::max_element(row, row + n) - row);
-}
-
-struct PassStats {
-  double nll_mean = 0.0;  // over the n - 1 rows that have a next token
-  double ppl = 0.0;
-};
-
-PassStats pass_stats(const std::vector<float>& logits, const std::vector<TokenId>& ids,
-                     int n_vocab) {
-  double nll = 0.0;
-  for (std::size_t r = 0; r + 1 < ids.size(); ++r) {
-    const float* row = logits.data() + r * n_vocab;
-    nll += log_sum_exp(row, n_vocab) - row[ids[r + 1]];
-  }
-  PassStats s;
-  s.nll_mean = nll / static_cast<double>(ids.size() - 1);
-  s.ppl = std::exp(s.nll_mean);
-  return s;
-}
-
 struct ConfigStats {
   int group = 0;
   std::string kv;
-  double kl_mean = 0.0;
-  double kl_max = 0.0;
-  double top1 = 0.0;  // over all n rows
-  std::vector<double> kl_rows;
-  PassStats pass;
+  metrics::Agreement agreement;  // against the reference, over all n rows
+  metrics::NextTokenLoss pass;   // over the n - 1 rows that have a next token
   double seconds = 0.0;
 };
-
-// KL(p || q) of two logit rows, both log-softmaxed in double.
-double kl_row(const float* p_row, const float* q_row, int n) {
-  const double lse_p = log_sum_exp(p_row, n);
-  const double lse_q = log_sum_exp(q_row, n);
-  double kl = 0.0;
-  for (int i = 0; i < n; ++i) {
-    const double lp = p_row[i] - lse_p;
-    const double lq = q_row[i] - lse_q;
-    kl += std::exp(lp) * (lp - lq);
-  }
-  return kl;
-}
-
-void compare(const std::vector<float>& ref, const std::vector<float>& q, std::size_t rows,
-             int n_vocab, ConfigStats& s) {
-  double kl_sum = 0.0;
-  std::size_t agree = 0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* p_row = ref.data() + r * n_vocab;
-    const float* q_row = q.data() + r * n_vocab;
-    const double kl = kl_row(p_row, q_row, n_vocab);
-    s.kl_rows.push_back(kl);
-    kl_sum += kl;
-    s.kl_max = std::max(s.kl_max, kl);
-    agree += argmax(p_row, n_vocab) == argmax(q_row, n_vocab) ? 1 : 0;
-  }
-  s.kl_mean = kl_sum / static_cast<double>(rows);
-  s.top1 = static_cast<double>(agree) / static_cast<double>(rows);
-}
 
 Result<KvPrecision> parse_kv(const std::string& kv) {
   if (kv == "int8") return KvPrecision::kInt8;
@@ -200,8 +138,8 @@ Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model,
   s.kv = kv;
   s.seconds = seconds_since(t0);
   const int n_vocab = model.config().n_vocab;
-  compare(ref, logits, ids.size(), n_vocab, s);
-  s.pass = pass_stats(logits, ids, n_vocab);
+  LPU_ASSIGN_OR_RETURN(s.agreement, metrics::agreement(ref, logits, n_vocab));
+  LPU_ASSIGN_OR_RETURN(s.pass, metrics::next_token_loss(logits, ids, n_vocab));
   return s;
 }
 
@@ -209,7 +147,7 @@ struct EvalReport {
   std::string model;
   std::string ref_model;
   std::vector<TokenId> ids;
-  PassStats ref;
+  metrics::NextTokenLoss ref;
   double ref_seconds = 0.0;
   std::vector<ConfigStats> configs;
 };
@@ -219,19 +157,19 @@ void print_json(const EvalReport& r) {
   for (const ConfigStats& c : r.configs) {
     configs.push_back({{"group", c.group},
                        {"kv", c.kv},
-                       {"kl_mean", c.kl_mean},
-                       {"kl_max", c.kl_max},
-                       {"top1_agreement", c.top1},
+                       {"kl_mean", c.agreement.kl_mean},
+                       {"kl_max", c.agreement.kl_max},
+                       {"top1_agreement", c.agreement.top1},
                        {"nll_mean", c.pass.nll_mean},
-                       {"ppl", c.pass.ppl},
+                       {"ppl", c.pass.perplexity},
                        {"seconds", c.seconds},
-                       {"kl_rows", c.kl_rows}});
+                       {"kl_rows", c.agreement.kl_rows}});
   }
   const nlohmann::json j = {
       {"model", r.model},
       {"reference_model", r.ref_model},
       {"n_tokens", r.ids.size()},
-      {"reference", {{"nll_mean", r.ref.nll_mean}, {"ppl", r.ref.ppl}, {"seconds", r.ref_seconds}}},
+      {"reference", {{"nll_mean", r.ref.nll_mean}, {"ppl", r.ref.perplexity}, {"seconds", r.ref_seconds}}},
       {"configs", configs},
       {"tokens", r.ids},
   };
@@ -245,12 +183,12 @@ void print_table(const EvalReport& r) {
       r.ids.size(), r.ids.size(), r.ids.size() - 1);
   std::printf("%-18s %12s %12s %8s %10s %8s\n", "pass", "KL mean", "KL max", "top-1", "ppl",
               "seconds");
-  std::printf("%-18s %12s %12s %8s %10.4f %8.1f\n", "fp32 reference", "-", "-", "-", r.ref.ppl,
+  std::printf("%-18s %12s %12s %8s %10.4f %8.1f\n", "fp32 reference", "-", "-", "-", r.ref.perplexity,
               r.ref_seconds);
   for (const ConfigStats& c : r.configs) {
     const std::string name = "int8 G=" + std::to_string(c.group) + " kv=" + c.kv;
-    std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f\n", name.c_str(), c.kl_mean, c.kl_max,
-                c.top1, c.pass.ppl, c.seconds);
+    std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f\n", name.c_str(), c.agreement.kl_mean,
+                c.agreement.kl_max, c.agreement.top1, c.pass.perplexity, c.seconds);
   }
 }
 
@@ -296,7 +234,7 @@ Status run_eval(const EvalOptions& o) {
     return ref.forward(t, all);
   };
   LPU_ASSIGN_OR_RETURN(std::vector<float> ref_logits, all_logits(forward, report.ids, o.chunk));
-  report.ref = pass_stats(ref_logits, report.ids, n_vocab);
+  LPU_ASSIGN_OR_RETURN(report.ref, metrics::next_token_loss(ref_logits, report.ids, n_vocab));
   report.ref_seconds = seconds_since(t0);
   std::fprintf(stderr, "fp32 reference: %zu tokens in %.1f s\n", report.ids.size(),
                report.ref_seconds);

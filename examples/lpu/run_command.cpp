@@ -25,6 +25,7 @@
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
 #include "include/lpu/tokenizer.h"
+#include "lib/metrics/metrics.h"
 #include "runtime/device/sequence_runner.h"
 
 namespace lpu::cli {
@@ -45,25 +46,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Result<std::vector<TokenId>> parse_ids(const std::string& list) {
-  std::vector<TokenId> ids;
-  std::size_t pos = 0;
-  while (pos <= list.size()) {
-    const std::size_t comma = std::min(list.find(',', pos), list.size());
-    const std::string item = list.substr(pos, comma - pos);
-    char* end = nullptr;
-    const long v = std::strtol(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v < 0 || v > INT32_MAX) {
-      return invalid_argument("--prompt-ids: '" + item + "' is not a token id (expected e.g. 1,2,3)");
-    }
-    ids.push_back(static_cast<TokenId>(v));
-    pos = comma + 1;
-  }
-  return ids;
-}
 
 Result<std::vector<TokenId>> prompt_tokens(const RunOptions& o, const Model& model, const Tokenizer& tok) {
-  if (!o.prompt_ids.empty()) return parse_ids(o.prompt_ids);
+  if (!o.prompt_ids.empty()) {
+    auto ids = metrics::parse_token_ids(o.prompt_ids);
+    if (!ids.ok()) return Status(ids.status()).with_context("--prompt-ids");
+    return ids;
+  }
   return encode_prompt(o, model, tok, o.prompt == "-" ? read_stdin() : o.prompt);
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "include/lpu/synth.h"
+#include "lib/metrics/metrics.h"
 #include "tests/testing/test_paths.h"
 
 namespace lpu::testing {
@@ -73,34 +74,13 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 Agreement agreement(const std::vector<float>& ref, const std::vector<float>& test, int n_vocab) {
-  const auto v = static_cast<std::size_t>(n_vocab);
-  EXPECT_EQ(ref.size(), test.size());
+  auto m = metrics::agreement(ref, test, n_vocab);
+  EXPECT_TRUE(m.ok()) << m.status().to_string();
   Agreement a;
-  a.rows = std::min(ref.size(), test.size()) / v;
-  std::size_t agree = 0;
-  std::vector<double> p(v), q(v);
-  for (std::size_t r = 0; r < a.rows; ++r) {
-    const float* x = ref.data() + r * v;
-    const float* y = test.data() + r * v;
-    auto softmax = [v](const float* z, std::vector<double>& out) {
-      const double mx = *std::max_element(z, z + v);
-      double sum = 0.0;
-      for (std::size_t i = 0; i < v; ++i) sum += out[i] = std::exp(static_cast<double>(z[i]) - mx);
-      for (double& o : out) o /= sum;
-    };
-    softmax(x, p);
-    softmax(y, q);
-    double kl = 0.0;
-    for (std::size_t i = 0; i < v; ++i) {
-      if (p[i] > 0.0) kl += p[i] * (std::log(p[i]) - std::log(std::max(q[i], 1e-300)));
-    }
-    a.mean_kl += kl;
-    agree += (std::max_element(x, x + v) - x) == (std::max_element(y, y + v) - y);
-  }
-  if (a.rows > 0) {
-    a.mean_kl /= static_cast<double>(a.rows);
-    a.top1 = static_cast<double>(agree) / static_cast<double>(a.rows);
-  }
+  if (!m.ok()) return a;
+  a.mean_kl = m->kl_mean;
+  a.top1 = m->top1;
+  a.rows = m->rows;
   return a;
 }
 
