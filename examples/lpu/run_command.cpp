@@ -42,6 +42,12 @@ Result<std::vector<TokenId>> encode_prompt(const RunOptions& o, const Model& mod
   return tok.encode(text, encode);
 }
 
+std::uint32_t context_bucket(std::uint32_t tokens) {
+  std::uint32_t ctx = 128;
+  while (ctx < tokens) ctx *= 2;
+  return ctx;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -132,9 +138,7 @@ Result<Pass> make_pass(const RunOptions& o, const Model& model, int context) {
     CompileOptions c;
     c.chips = o.chips;
     c.slots = 1;
-    std::uint32_t ctx = 128;
-    while (ctx < static_cast<std::uint32_t>(context)) ctx *= 2;
-    c.max_context = ctx;
+    c.max_context = context_bucket(static_cast<std::uint32_t>(context));
     c.group = static_cast<std::uint32_t>(o.group);
     c.kv = o.kv;
     // --logits wants every prompt row's logits from the prefill chunks.

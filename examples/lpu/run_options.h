@@ -44,6 +44,10 @@ struct RunOptions {
 Result<std::vector<TokenId>> encode_prompt(const RunOptions& o, const Model& model, const Tokenizer& tok,
                                            std::string text);
 
+/// The context a compiled Program gets for `tokens` tokens: the power of
+/// two from 128 that holds them (the Program cache then serves nearby runs).
+std::uint32_t context_bucket(std::uint32_t tokens);
+
 /// --prompts FILE: one prompt per line, decoded concurrently through an
 /// Engine over --slots batch slots.
 Status run_prompts(const RunOptions& o);

@@ -39,10 +39,8 @@ Status run_prompts(const RunOptions& o) {
   e.target = o.target;
   e.program = o.program;
   e.slots = o.slots;
-  std::uint32_t ctx = 128;
-  const std::uint32_t want = o.context > 0 ? static_cast<std::uint32_t>(o.context) : longest + static_cast<std::uint32_t>(o.n_predict);
-  while (ctx < want) ctx *= 2;
-  e.max_context = o.context > 0 ? static_cast<std::uint32_t>(o.context) : ctx;
+  e.max_context = o.context > 0 ? static_cast<std::uint32_t>(o.context)
+                                : context_bucket(longest + static_cast<std::uint32_t>(o.n_predict));
   e.chips = o.chips;
   e.group = static_cast<std::uint32_t>(o.group);
   e.kv = o.kv;

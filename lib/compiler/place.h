@@ -66,8 +66,9 @@ class Placement {
 };
 
 /// The index-register plan of MoE layers: one register per (row, rank,
-/// plane) holds the chosen expert; register 1 holds the prefill slot.
-inline constexpr std::uint16_t kPrefillSlotRegister = 1;
+/// plane) holds the chosen expert; register 1 holds the prefill slot
+/// (program::kPrefillSlotRegister).
+using program::kPrefillSlotRegister;
 inline std::uint16_t expert_register(std::uint32_t row, std::uint32_t rank, std::uint32_t plane,
                                      std::uint32_t k, std::uint32_t planes) {
   return static_cast<std::uint16_t>(2 + (row * k + rank) * planes + plane);

@@ -89,6 +89,10 @@ struct IndexRegister {
   std::string meaning;  ///< "slot 0 position", "blk.3 expert slot 1"
 };
 
+/// Register 1 of every chip that holds a KV cache: the slot a prefill step
+/// appends to, set by the runtime before the step.
+inline constexpr std::uint16_t kPrefillSlotRegister = 1;
+
 enum class VariantKind : std::uint8_t { kDecode = 0, kPrefill = 1 };
 
 /// One step variant: decode at a context bucket, or a prefill chunk.

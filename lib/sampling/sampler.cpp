@@ -71,29 +71,23 @@ Result<SampledToken> Sampler::sample(std::span<const float> logits, std::span<co
   }
   SampledToken out;
   if (o.temperature == 0.0f) {
-    TokenId best = 0;
-    for (TokenId t = 1; t < n_vocab_; ++t) {
-      if (ordered(logits[t]) > ordered(logits[best])) best = t;
-    }
-    if (!penalised.empty()) {
-      // A penalised token may lose its place, or another win: recheck
-      // the winner among the unpenalised and the penalised.
-      std::vector<bool> hit(static_cast<std::size_t>(n_vocab_), false);
-      for (const auto& pt : penalised) hit[static_cast<std::size_t>(pt.first)] = true;
-      best = -1;
-      float top = -INFINITY;
-      for (TokenId t = 0; t < n_vocab_; ++t) {
-        if (hit[static_cast<std::size_t>(t)]) continue;
-        if (best < 0 || ordered(logits[t]) > top) {
-          best = t;
-          top = ordered(logits[t]);
-        }
+    // The highest among the unpenalised logits, then the penalised ones
+    // (the lower id wins a tie).
+    std::vector<bool> hit(penalised.empty() ? 0 : static_cast<std::size_t>(n_vocab_), false);
+    for (const auto& pt : penalised) hit[static_cast<std::size_t>(pt.first)] = true;
+    TokenId best = -1;
+    float top = -INFINITY;
+    for (TokenId t = 0; t < n_vocab_; ++t) {
+      if (!hit.empty() && hit[static_cast<std::size_t>(t)]) continue;
+      if (best < 0 || ordered(logits[t]) > top) {
+        best = t;
+        top = ordered(logits[t]);
       }
-      for (const auto& [t, x] : penalised) {
-        if (best < 0 || ordered(x) > top || (ordered(x) == top && t < best)) {
-          best = t;
-          top = ordered(x);
-        }
+    }
+    for (const auto& [t, x] : penalised) {
+      if (best < 0 || ordered(x) > top || (ordered(x) == top && t < best)) {
+        best = t;
+        top = ordered(x);
       }
     }
     out.token = best;

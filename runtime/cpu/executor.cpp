@@ -85,16 +85,22 @@ std::uint32_t Step::positions_of(std::uint32_t chip, const Instruction& sm) {
   return pos < 0 || static_cast<std::uint32_t>(pos) >= sm.p[1] ? 0 : static_cast<std::uint32_t>(pos) + 1;
 }
 
-Status Step::quantize_to_position(const Ref& r, const Instruction& in, const Instruction& sm) {
-  const std::uint32_t n = positions_of(r.chip, sm);
-  if (n == 0) return run(r, in);
+Status Step::quantize_op(std::uint32_t chip, const Instruction& in, std::uint32_t k_valid) {
   const auto& p = in.p;
   Status e;
-  const float* x = f32(r.chip, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + p[1], in, e);
-  std::uint8_t* y = at(r.chip, in.dst, 0, isa::quantized_rows_bytes(p[0], p[1], p[3]), in, e);
+  const float* x = f32(chip, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + p[1], in, e);
+  std::uint8_t* y = at(chip, in.dst, 0, isa::quantized_rows_bytes(p[0], p[1], p[3]), in, e);
   if (!x || !y) return e;
-  quantize(x, p[2], p[0], p[1], p[3], y, n);
+  const std::uint64_t row_bytes = isa::quantized_row_bytes(p[1], p[3]);
+  for_row_blocks(pool_, p[0], p[1], [&](std::uint32_t r0, std::uint32_t r1) {
+    quantize(x + std::uint64_t{r0} * p[2], p[2], r1 - r0, p[1], p[3], y + r0 * row_bytes, k_valid);
+  });
   return {};
+}
+
+Status Step::quantize_to_position(const Ref& r, const Instruction& in, const Instruction& sm) {
+  const std::uint32_t n = positions_of(r.chip, sm);
+  return quantize_op(r.chip, in, n == 0 ? in.p[1] : n);  // 0: out of range, the softmax reports it
 }
 
 Status Step::run(const Ref& r, const Instruction& in) {
@@ -158,16 +164,7 @@ Status Step::run(const Ref& r, const Instruction& in) {
       std::memcpy(y, tmp.data(), 4 * tmp.size());
       return {};
     }
-    case Opcode::kQuantize: {
-      const float* x = f32(c, in.src[0], 0, (std::uint64_t{p[0]} - 1) * p[2] + p[1], in, e);
-      std::uint8_t* y = at(c, in.dst, 0, isa::quantized_rows_bytes(p[0], p[1], p[3]), in, e);
-      if (!x || !y) return e;
-      const std::uint64_t row_bytes = isa::quantized_row_bytes(p[1], p[3]);
-      for_row_blocks(pool_, p[0], p[1], [&](std::uint32_t r0, std::uint32_t r1) {
-        quantize(x + std::uint64_t{r0} * p[2], p[2], r1 - r0, p[1], p[3], y + r0 * row_bytes);
-      });
-      return {};
-    }
+    case Opcode::kQuantize: return quantize_op(c, in, p[1]);
     case Opcode::kRopeAngles: {
       const std::uint8_t* pos = at(c, in.src[0], 0, 4ull * p[0], in, e);
       float* y = f32(c, in.dst, 0, std::uint64_t{p[0]} * p[1], in, e);

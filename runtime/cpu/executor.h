@@ -116,6 +116,8 @@ class Step {
                 std::uint32_t g, std::uint8_t* out) {
     quantize(x, x_stride, rows, k, g, out, k);
   }
+  // A quantize instruction reading only the first k_valid values of a row.
+  Status quantize_op(std::uint32_t chip, const Instruction& in, std::uint32_t k_valid);
   // Positions a unit attends over (its row's position + 1), read from its
   // softmax; 0 when the position is out of range (the softmax reports it).
   std::uint32_t positions_of(std::uint32_t chip, const Instruction& sm);

@@ -97,13 +97,16 @@ std::size_t match_fast(const program::Variant& v, const std::vector<Ref>& order,
 
 using Ranges = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
+// A byte address of one chip's pool as one number: chip and pool in the
+// high bits, so ranges of different pools never meet.
+std::uint64_t key(std::uint32_t chip, std::uint8_t pool, std::uint64_t offset) {
+  return (std::uint64_t{chip} << 48) | (std::uint64_t{pool} << 40) | offset;
+}
+
 // Byte ranges (keyed by chip and pool in the high bits) an instruction
 // reads or writes; indexed operands at every value their register takes.
 void touch(const program::RegisterTable& regs, const Instruction& in, std::uint32_t chip, Ranges& reads,
            Ranges& writes) {
-  auto key = [](std::uint32_t c, std::uint8_t pool, std::uint64_t off) {
-    return (std::uint64_t{c} << 48) | (std::uint64_t{pool} << 40) | off;
-  };
   auto add = [&](const isa::Operand& o, std::uint32_t c, Ranges& out) {
     if (!o.present()) return;
     out.emplace_back(key(c, o.pool, o.offset), key(c, o.pool, o.end() + regs.reach(c, o.index_reg)));
@@ -151,7 +154,7 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
   // cache entry it writes (appends to one entry stay in program order).
   auto set_of = [&](const Instruction& in, std::uint32_t chip) -> std::int64_t {
     if (in.op == Opcode::kKvAppend) {
-      return static_cast<std::int64_t>((std::uint64_t{chip} << 48) | (std::uint64_t{in.dst.pool} << 40) | in.dst.offset);
+      return static_cast<std::int64_t>(key(chip, in.dst.pool, in.dst.offset));
     }
     for (const isa::Operand* o : {&in.src[0], &in.src[1], &in.src[2], &in.dst}) {
       if (!o->present()) continue;
@@ -231,9 +234,6 @@ std::vector<ParallelOp> plan_parallel(const program::Program& p, const program::
 // scores in place, the quantise of the probabilities and the PV run on
 // them. Keys name (chip, pool, offset) of a scratch buffer.
 void plan_position_limits(const program::Program& p, const program::Variant& v, StepPlan& plan) {
-  auto key = [](std::uint32_t chip, std::uint8_t pool, std::uint64_t offset) {
-    return (std::uint64_t{chip} << 48) | (std::uint64_t{pool} << 40) | offset;
-  };
   // Scores or probabilities whose unit's softmax is known: rows x k at G.
   struct Pending {
     std::uint32_t softmax, rows, k, group;

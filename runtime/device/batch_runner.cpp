@@ -5,12 +5,7 @@
 #include "runtime/device/program_access.h"
 
 namespace lpu::runtime {
-namespace {
-
-// r1: the slot a prefill step appends to (lib/compiler, kPrefillSlotRegister).
-constexpr std::uint16_t kPrefillSlotRegister = 1;
-
-}  // namespace
+using program::kPrefillSlotRegister;
 
 Result<BatchRunner> BatchRunner::create(Device& device, const Program& program, std::uint32_t n_vocab) {
   LPU_ASSIGN_OR_RETURN(StepIo io, step_io(program_of(program), n_vocab));
