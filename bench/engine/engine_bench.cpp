@@ -117,6 +117,9 @@ int main_impl(const Args& a) {
   j["decode_occupancy"] = all->stats.decode_occupancy;
   j["api_overhead_single"] = solo_s / solo_device_s - 1.0;
   j["api_overhead_batched"] = all->stats.step_seconds / all->stats.device_seconds - 1.0;
+  // Of which choosing tokens (the rest: admitting requests, writing the
+  // step's inputs, reading logits, streaming text).
+  j["sampling_share_batched"] = all->stats.sampling_seconds / all->stats.device_seconds;
   std::printf("%s\n", j.dump(2).c_str());
   return same ? 0 : 1;
 }

@@ -62,8 +62,8 @@ int run(const Options& o, const std::string& name, const std::string& preset) {
   r.prompt = *prompt;
   r.max_tokens = o.tokens;
   r.sampling = o.sampling;
-  auto id = (*engine)->submit(r, [](RequestId, TokenId, std::string_view text) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
+  auto id = (*engine)->submit(r, [](const TokenEvent& e) {
+    std::fwrite(e.text.data(), 1, e.text.size(), stdout);
     std::fflush(stdout);
   });
   if (!id.ok()) return fail(name, id.status());

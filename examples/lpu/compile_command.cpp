@@ -33,20 +33,6 @@ struct CompileCliOptions {
   std::string sram_map;
 };
 
-// A progress line on standard error, only once a compile has run a second.
-compiler::Progress progress_bar() {
-  const auto start = std::chrono::steady_clock::now();
-  return [start](const char* stage, std::uint64_t done, std::uint64_t total) {
-    if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
-    const int width = 30;
-    const int filled = total == 0 ? width : static_cast<int>(width * done / total);
-    std::fprintf(stderr, "\r%-9s [%s%s] %llu/%llu", stage, std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total));
-    if (done == total) std::fprintf(stderr, "\n");
-  };
-}
-
 Status write_text(const std::string& path, const std::string& text) {
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return invalid_argument(path + ": cannot open for writing");
@@ -67,7 +53,7 @@ Status run_compile(const CompileCliOptions& o) {
   } else {
     LPU_ASSIGN_OR_RETURN(m, compiler::model_input_from_file(o.model));
   }
-  LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o.options, progress_bar()));
+  LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o.options, terminal_progress_bar("lpu compile")));
   // One serialisation for the hash, the output file and the cache.
   std::vector<std::uint8_t> file;
   std::string hash;

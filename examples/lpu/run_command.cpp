@@ -18,15 +18,14 @@
 #include "examples/lpu/command.h"
 #include "examples/lpu/run_options.h"
 #include "include/lpu/chat.h"
-#include "include/lpu/device.h"
-#include "include/lpu/int8_session.h"
+#include "include/lpu/engine.h"
+#include "include/lpu/progress.h"
 #include "include/lpu/sampling.h"
 #include "include/lpu/program.h"
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
 #include "include/lpu/tokenizer.h"
 #include "lib/metrics/metrics.h"
-#include "runtime/device/sequence_runner.h"
 
 namespace lpu::cli {
 
@@ -73,7 +72,7 @@ class LogitsWriter {
     return {};
   }
   bool enabled() const { return out_.is_open(); }
-  Status write(const std::vector<float>& rows) {
+  Status write(std::span<const float> rows) {
     if (!enabled()) return {};
     out_.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * 4));
     if (!out_) return data_loss(path_ + ": write failed (--logits)");
@@ -83,17 +82,6 @@ class LogitsWriter {
  private:
   std::ofstream out_;
   std::string path_;
-};
-
-// One forward call of whichever pass --int8 selects.
-using ForwardFn = std::function<Result<std::vector<float>>(std::span<const TokenId>, bool)>;
-
-// What evaluates the tokens: the fp32 reference, or a Program on a device.
-struct Pass {
-  ForwardFn forward;
-  std::uint32_t group = 0;
-  // lpu-sim: the steps run so far (for --json).
-  std::function<std::vector<StepCounters>()> steps;
 };
 
 Status check_options(RunOptions& o, bool given_group, bool given_kv, bool given_threads) {
@@ -110,53 +98,125 @@ Status check_options(RunOptions& o, bool given_group, bool given_kv, bool given_
     }
     return {};
   }
-  if (!o.kv.empty() && o.kv != "int8" && o.kv != "f16") return invalid_argument("--kv " + o.kv + " (expected int8 or f16)");
-  if (o.group < 0) return invalid_argument("--group " + std::to_string(o.group) + " (expected a multiple of 32)");
-  if (o.threads < 0) return invalid_argument("--threads " + std::to_string(o.threads) + " (expected >= 0)");
   if (!o.program.empty() && (given_group || given_kv || o.chips != 0)) {
     return invalid_argument("--program fixes G, the KV precision and the chips; drop --group, --kv and --chips");
   }
   return {};
 }
 
-Result<Pass> make_pass(const RunOptions& o, const Model& model, int context) {
-  Pass pass;
-  if (o.backend.empty()) {
-    LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
-    auto s = std::make_shared<ReferenceSession>(std::move(session));
-    pass.forward = [s](std::span<const TokenId> t, bool all) { return s->forward(t, all); };
-    return pass;
+// What a decode produced, on either path.
+struct Decoded {
+  std::vector<TokenId> tokens;
+  std::string text;
+  std::string stop_reason;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  std::uint32_t group = 0;
+  std::vector<StepCounters> steps;  // lpu-sim
+};
+
+void show(const RunOptions& o, std::string_view piece) {
+  if (o.json) return;
+  std::fwrite(piece.data(), 1, piece.size(), stdout);
+  std::fflush(stdout);
+}
+
+// The fp32 reference: the prompt in one forward call, then a token at a time.
+Result<Decoded> decode_reference(const RunOptions& o, const Model& model, const Tokenizer& tok,
+                                 const std::vector<TokenId>& prompt, int n_predict, int context, LogitsWriter& logits_out) {
+  const int n_vocab = model.config().n_vocab;
+  LPU_ASSIGN_OR_RETURN(Sampler sampler, Sampler::create(o.sampling, n_vocab));
+  LPU_ASSIGN_OR_RETURN(StopStrings stops, StopStrings::create(o.stops));
+  LPU_ASSIGN_OR_RETURN(ReferenceSession session, ReferenceSession::create(model, context));
+  Decoded d;
+  d.stop_reason = "length";
+  const auto t0 = Clock::now();
+  LPU_ASSIGN_OR_RETURN(std::vector<float> logits, session.forward(prompt, logits_out.enabled()));
+  LPU_TRY(logits_out.write(logits), "");
+  const auto t1 = Clock::now();
+  TokenStreamDecoder stream(tok);
+  std::vector<TokenId> history = prompt;
+  auto emit = [&](const std::string& piece) {
+    d.text += piece;
+    show(o, piece);
+  };
+  for (int i = 0; i < n_predict; ++i) {
+    LPU_ASSIGN_OR_RETURN(SampledToken pick,
+                         sampler.sample(std::span(logits.data() + logits.size() - n_vocab, n_vocab), history,
+                                        static_cast<std::uint64_t>(i)));
+    if (!o.ignore_eos && tok.is_end_of_generation(pick.token)) {
+      d.stop_reason = "eos";
+      break;
+    }
+    d.tokens.push_back(pick.token);
+    history.push_back(pick.token);
+    emit(stops.push(stream.push(pick.token)));
+    if (stops.stopped()) break;
+    if (i + 1 == n_predict) break;  // the last token needs no forward pass
+    const TokenId fed[1] = {pick.token};
+    LPU_ASSIGN_OR_RETURN(logits, session.forward(fed, logits_out.enabled()));
+    LPU_TRY(logits_out.write(logits), "");
   }
-  std::optional<Program> program;
-  if (!o.program.empty()) {
-    LPU_ASSIGN_OR_RETURN(program, Program::load(o.program));
+  std::string tail = stops.stopped() ? std::string() : stops.push(stream.flush());
+  tail += stops.flush();
+  if (stops.stopped()) d.stop_reason = "stop";
+  emit(tail);
+  d.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
+  d.decode_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+  return d;
+}
+
+// A compiled Program on a backend, through the Engine (one slot).
+Result<Decoded> decode_on_backend(const RunOptions& o, const Model& model, const std::vector<TokenId>& prompt,
+                                  int n_predict, int context, LogitsWriter& logits_out) {
+  EngineOptions e;
+  e.backend = o.backend;
+  e.target = o.target;
+  e.program = o.program;
+  e.slots = 1;
+  e.max_context = context_bucket(static_cast<std::uint32_t>(context));
+  e.chips = o.chips;
+  e.group = static_cast<std::uint32_t>(o.group);
+  e.kv = o.kv;
+  e.threads = o.threads;
+  // --logits wants every prompt row's logits from the prefill chunks.
+  e.all_logits = logits_out.enabled();
+  e.record_steps = o.backend == "lpu-sim";
+  e.progress = terminal_progress_bar("lpu run");
+  LPU_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::create(model, e));
+  Request r;
+  r.prompt = prompt;
+  r.max_tokens = n_predict;
+  r.sampling = o.sampling;
+  r.stop = o.stops;
+  r.ignore_eos = o.ignore_eos;
+  Status write_status;
+  if (logits_out.enabled()) {
+    r.on_logits = [&](std::span<const float> rows) {
+      if (write_status.ok()) write_status = logits_out.write(rows);
+    };
   }
-  const std::string target = !o.target.empty() ? o.target
-                             : program ? program->target_name()
-                             : o.backend == "cpu" ? "cpu-host" : "hmp-217";
-  if (!program) {
-    CompileOptions c;
-    c.chips = o.chips;
-    c.slots = 1;
-    c.max_context = context_bucket(static_cast<std::uint32_t>(context));
-    c.group = static_cast<std::uint32_t>(o.group);
-    c.kv = o.kv;
-    // --logits wants every prompt row's logits from the prefill chunks.
-    c.all_logits = !o.logits_path.empty();
-    LPU_ASSIGN_OR_RETURN(program, compile_program(model, target, c));
-  }
-  DeviceOptions d;
-  d.threads = o.threads;
-  LPU_ASSIGN_OR_RETURN(std::unique_ptr<Device> dev, open_device(o.backend, target, d));
-  LPU_TRY(dev->load(*program, model), o.model);
-  std::shared_ptr<Device> device(std::move(dev));
-  LPU_ASSIGN_OR_RETURN(runtime::SequenceRunner r,
-                       runtime::SequenceRunner::create(*device, *program, static_cast<std::uint32_t>(model.config().n_vocab)));
-  auto runner = std::make_shared<runtime::SequenceRunner>(std::move(r));
-  pass.forward = [device, runner](std::span<const TokenId> t, bool all) { return runner->forward(t, all); };
-  pass.group = program->group_size();
-  if (o.backend == "lpu-sim") pass.steps = [runner] { return runner->steps(); };
-  return pass;
+  std::optional<Clock::time_point> first;
+  const auto t0 = Clock::now();
+  LPU_ASSIGN_OR_RETURN(RequestId id, engine->submit(std::move(r), [&](const TokenEvent& ev) {
+    if (!first) first = Clock::now();
+    show(o, ev.text);
+  }));
+  LPU_TRY(engine->run(), "");
+  LPU_TRY(write_status, "");
+  const auto t2 = Clock::now();
+  LPU_ASSIGN_OR_RETURN(RequestOutput out, engine->output(id));
+  if (out.stop == StopReason::kError) return internal_error(out.error);
+  Decoded d;
+  d.tokens = std::move(out.tokens);
+  d.text = std::move(out.text);
+  d.stop_reason = stop_reason_name(out.stop);
+  const auto t1 = first.value_or(t2);
+  d.prefill_seconds = std::chrono::duration<double>(t1 - t0).count();
+  d.decode_seconds = std::chrono::duration<double>(t2 - t1).count();
+  d.group = engine->program().group_size();
+  d.steps = engine->stats().device_steps;
+  return d;
 }
 
 Status run_decode(const RunOptions& o) {
@@ -176,7 +236,6 @@ Status run_decode(const RunOptions& o) {
   LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
   LPU_ASSIGN_OR_RETURN(std::vector<TokenId> prompt, prompt_tokens(o, model, tok));
   if (prompt.empty()) return invalid_argument("the prompt has no tokens");
-  const int n_vocab = model.config().n_vocab;
   // The context limit: --ctx, else the model's training context.
   const int limit = o.context > 0 ? o.context : model.config().n_ctx_train > 0 ? model.config().n_ctx_train : INT32_MAX;
   if (static_cast<std::int64_t>(prompt.size()) > limit) {
@@ -185,67 +244,21 @@ Status run_decode(const RunOptions& o) {
   }
   const int n_predict = std::min<std::int64_t>(o.n_predict, static_cast<std::int64_t>(limit) - static_cast<std::int64_t>(prompt.size()));
   const int context = o.context > 0 ? o.context : static_cast<int>(prompt.size()) + n_predict;
-  LPU_ASSIGN_OR_RETURN(Sampler sampler, Sampler::create(o.sampling, n_vocab));
-  LPU_ASSIGN_OR_RETURN(StopStrings stops, StopStrings::create(o.stops));
-  LPU_ASSIGN_OR_RETURN(Pass pass, make_pass(o, model, context));
-  ForwardFn& forward = pass.forward;
   LogitsWriter logits_out;
   LPU_TRY(logits_out.open(o.logits_path), "");
-
-  const auto t0 = Clock::now();
-  LPU_ASSIGN_OR_RETURN(std::vector<float> logits, forward(prompt, logits_out.enabled()));
-  LPU_TRY(logits_out.write(logits), "");
-  const auto t1 = Clock::now();
-
-  TokenStreamDecoder stream(tok);
-  std::vector<TokenId> generated;
-  std::vector<TokenId> history = prompt;
-  std::string text;
-  auto show = [&](const std::string& piece) {
-    text += piece;
-    if (!o.json) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-    }
-  };
-  std::string stop_reason = n_predict < o.n_predict ? "context" : "length";
-  for (int i = 0; i < n_predict; ++i) {
-    LPU_ASSIGN_OR_RETURN(SampledToken pick,
-                         sampler.sample(std::span(logits.data() + logits.size() - n_vocab, n_vocab), history,
-                                        static_cast<std::uint64_t>(i)));
-    const TokenId next = pick.token;
-    if (!o.ignore_eos && tok.is_end_of_generation(next)) {
-      stop_reason = "eos";
-      break;
-    }
-    generated.push_back(next);
-    history.push_back(next);
-    show(stops.push(stream.push(next)));
-    if (stops.stopped()) {
-      stop_reason = "stop";
-      break;
-    }
-    if (i + 1 == n_predict) break;  // the last token needs no forward pass
-    const TokenId fed[1] = {next};
-    LPU_ASSIGN_OR_RETURN(logits, forward(fed, logits_out.enabled()));
-    LPU_TRY(logits_out.write(logits), "");
-  }
-  std::string tail = stops.stopped() ? std::string() : stops.push(stream.flush());
-  tail += stops.flush();
-  if (stops.stopped()) stop_reason = "stop";
-  text += tail;
-  const auto t2 = Clock::now();
-  const double prefill_s = std::chrono::duration<double>(t1 - t0).count();
-  const double decode_s = std::chrono::duration<double>(t2 - t1).count();
-  const double prefill_rate = prompt.size() / std::max(prefill_s, 1e-9);
-  const double decode_rate = generated.size() > 1 ? (generated.size() - 1) / std::max(decode_s, 1e-9) : 0.0;
+  LPU_ASSIGN_OR_RETURN(Decoded d, o.backend.empty() ? decode_reference(o, model, tok, prompt, n_predict, context, logits_out)
+                                                    : decode_on_backend(o, model, prompt, n_predict, context, logits_out));
+  // Generation cut short by the context limit reads as such.
+  if (d.stop_reason == "length" && n_predict < o.n_predict) d.stop_reason = "context";
+  const double prefill_rate = prompt.size() / std::max(d.prefill_seconds, 1e-9);
+  const double decode_rate = d.tokens.size() > 1 ? (d.tokens.size() - 1) / std::max(d.decode_seconds, 1e-9) : 0.0;
   if (o.json) {
-    nlohmann::json j = {{"tokens", generated}, {"text", text}, {"stop_reason", stop_reason},
+    nlohmann::json j = {{"tokens", d.tokens}, {"text", d.text}, {"stop_reason", d.stop_reason},
                         {"prefill_tokens_per_s", prefill_rate}, {"decode_tokens_per_s", decode_rate}};
-    if (!o.backend.empty()) j["group_size"] = pass.group;
-    if (pass.steps) {
+    if (!o.backend.empty()) j["group_size"] = d.group;
+    if (o.backend == "lpu-sim") {
       nlohmann::json steps = nlohmann::json::array();
-      for (const StepCounters& c : pass.steps()) {
+      for (const StepCounters& c : d.steps) {
         steps.push_back({{"variant", c.variant}, {"simulated_cycles", c.cycles},
                          {"static_latency_cycles", c.static_latency_cycles}});
       }
@@ -253,15 +266,15 @@ Status run_decode(const RunOptions& o) {
     }
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    std::printf("%s\n", tail.c_str());
+    std::printf("\n");
   }
   std::fflush(stdout);  // the result first, then the timing line on stderr
-  if (stop_reason == "context") {
+  if (d.stop_reason == "context") {
     std::fprintf(stderr, "stopped: the context limit of %d tokens (%s)\n", limit,
                  o.context > 0 ? "--ctx" : "the model's training context; raise it with --ctx");
   }
   std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s; generated: %zu tokens, %.1f tokens/s\n", prompt.size(),
-               prefill_rate, generated.size(), decode_rate);
+               prefill_rate, d.tokens.size(), decode_rate);
   return {};
 }
 

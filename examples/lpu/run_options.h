@@ -30,7 +30,7 @@ struct RunOptions {
   std::string target;
   std::string program;
   std::uint32_t chips = 0;
-  int group = 0;
+  std::uint32_t group = 0;
   std::string kv;
   int threads = 0;
   SamplingOptions sampling;

@@ -7,6 +7,7 @@
 
 #include "examples/lpu/run_options.h"
 #include "include/lpu/engine.h"
+#include "include/lpu/progress.h"
 
 namespace lpu::cli {
 
@@ -42,10 +43,11 @@ Status run_prompts(const RunOptions& o) {
   e.max_context = o.context > 0 ? static_cast<std::uint32_t>(o.context)
                                 : context_bucket(longest + static_cast<std::uint32_t>(o.n_predict));
   e.chips = o.chips;
-  e.group = static_cast<std::uint32_t>(o.group);
+  e.group = o.group;
   e.kv = o.kv;
   e.threads = o.threads;
   e.max_waiting = requests.size();
+  e.progress = terminal_progress_bar("lpu run");
   LPU_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::create(model, e));
   std::vector<RequestId> ids;
   for (Request& r : requests) {

@@ -22,6 +22,7 @@
 
 #include "lpu/model.h"
 #include "lpu/program.h"
+#include "lpu/progress.h"
 #include "lpu/status.h"
 
 namespace lpu {
@@ -31,6 +32,9 @@ struct DeviceOptions {
   int threads = 0;
   /// lpu-sim: check and time without computing data (read/write refused).
   bool timing_only = false;
+  /// Told ("loading weights", tensors done, tensors) while load() fills
+  /// the SRAM images.
+  ProgressCallback progress;
 };
 
 /// Bytes [offset, offset + bytes) of pool `pool` of chip `chip`.

@@ -8,6 +8,7 @@
 #include "lpu/int8_session.h"  // the int8 forward pass on the CPU backend
 #include "lpu/model.h"         // GGUF models and their configuration
 #include "lpu/program.h"       // compiling, saving and loading Programs
+#include "lpu/progress.h"      // progress of long work (bars on a terminal)
 #include "lpu/reference.h"     // the fp32 reference forward pass
 #include "lpu/sampling.h"      // samplers and stop strings
 #include "lpu/status.h"        // Status and Result

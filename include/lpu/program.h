@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lpu/model.h"
+#include "lpu/progress.h"
 #include "lpu/status.h"
 
 namespace lpu {
@@ -49,6 +50,9 @@ struct CompileOptions {
   /// Load an earlier compile of the same inputs from the Program cache
   /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there.
   bool use_cache = true;
+  /// Told the stages of a compile ("hashing model", "compiling" per
+  /// variant, "loading Program" from the cache).
+  ProgressCallback progress;
 };
 
 class Program;

@@ -397,11 +397,11 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
         }
         std::lock_guard<std::mutex> lock(progress_mutex);
         ++finished;
-        if (progress) progress("schedule", finished, total);
+        if (progress) progress({"compiling", finished, total});
       }
     }, tbb::simple_partitioner());
   };
-  if (progress) progress("schedule", 0, specs.size());
+  if (progress) progress({"compiling", 0, specs.size()});
   std::vector<std::optional<ScheduledVariant>> done;
   std::vector<Status> failed;
   schedule_all(specs, specs.size(), done, failed);

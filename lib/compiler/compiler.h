@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "include/lpu/model.h"
+#include "include/lpu/progress.h"
 #include "include/lpu/status.h"
 #include "lib/program/program.h"
 #include "lib/target/target.h"
@@ -58,8 +59,8 @@ ModelInput model_input_from_config(const ModelConfig& config);
 /// configuration and tensor list.
 Result<ModelInput> model_input_from_file(const std::string& path);
 
-/// Called with (stage, done, total) while compiling.
-using Progress = std::function<void(const char* stage, std::uint64_t done, std::uint64_t total)>;
+/// Told ("compiling", variants done, variants) while compiling.
+using Progress = ProgressCallback;
 
 /// Per op of one variant: which resource binds it and by how much.
 struct OpBinding {

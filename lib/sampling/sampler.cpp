@@ -18,6 +18,65 @@ constexpr int kMaxTopLogprobs = 20;
 // NaN sorts as the lowest logit, so a broken row cannot win a comparison.
 float ordered(float x) { return std::isnan(x) ? -INFINITY : x; }
 
+// The largest ordered value (exact, so the lanes' order does not matter).
+float row_max(const float* x, std::size_t n) {
+  constexpr std::size_t kLanes = 16;
+  float m[kLanes];
+  std::fill(m, m + kLanes, -INFINITY);
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) m[j] = std::max(m[j], ordered(x[i + j]));
+  }
+  for (; i < n; ++i) m[0] = std::max(m[0], ordered(x[i]));
+  return *std::max_element(m, m + kLanes);
+}
+
+// The first index of the largest ordered value (the lowest id among equals).
+std::size_t row_argmax(const float* x, std::size_t n) {
+  const float mx = row_max(x, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (ordered(x[i]) == mx) return i;
+  }
+  return 0;
+}
+
+// The draw walks weights in blocks: each block's sum left to right, the
+// blocks' sums left to right. A fixed order on every machine, and eight
+// blocks summed at once keep eight independent additions in flight.
+constexpr std::size_t kBlock = 64;
+constexpr std::size_t kBlocksAtOnce = 8;
+
+// The index i where the running sum of w (blocked as above) first exceeds
+// u * total; w is padded with zeros to whole groups of blocks.
+std::size_t blocked_draw(std::vector<float>& w, std::size_t n, double u01) {
+  const std::size_t group = kBlock * kBlocksAtOnce;
+  w.resize((n + group - 1) / group * group, 0.0f);
+  thread_local std::vector<double> sums;
+  sums.assign(w.size() / kBlock, 0.0);
+  for (std::size_t b0 = 0; b0 < sums.size(); b0 += kBlocksAtOnce) {
+    double acc[kBlocksAtOnce] = {};
+    const float* base = w.data() + b0 * kBlock;
+    for (std::size_t i = 0; i < kBlock; ++i) {
+      for (std::size_t j = 0; j < kBlocksAtOnce; ++j) acc[j] += static_cast<double>(base[j * kBlock + i]);
+    }
+    for (std::size_t j = 0; j < kBlocksAtOnce; ++j) sums[b0 + j] = acc[j];
+  }
+  double total = 0.0;
+  for (double v : sums) total += v;
+  const double u = u01 * total;
+  double cum = 0.0;
+  std::size_t b = 0;
+  while (b + 1 < sums.size() && !(u < cum + sums[b])) cum += sums[b++];
+  for (std::size_t i = b * kBlock; i < (b + 1) * kBlock && i < n; ++i) {
+    cum += w[i];
+    if (u < cum) return i;
+  }
+  // Rounding left u past the block's last weight: the last weight in it.
+  std::size_t last = std::min((b + 1) * kBlock, n) - 1;
+  while (last > 0 && w[last] == 0.0f) --last;
+  return last;
+}
+
 }  // namespace
 
 Result<Sampler> Sampler::create(const SamplingOptions& o, int n_vocab) {
@@ -71,26 +130,15 @@ Result<SampledToken> Sampler::sample(std::span<const float> logits, std::span<co
   }
   SampledToken out;
   if (o.temperature == 0.0f) {
-    // The highest among the unpenalised logits, then the penalised ones
-    // (the lower id wins a tie).
-    std::vector<bool> hit(penalised.empty() ? 0 : static_cast<std::size_t>(n_vocab_), false);
-    for (const auto& pt : penalised) hit[static_cast<std::size_t>(pt.first)] = true;
-    TokenId best = -1;
-    float top = -INFINITY;
-    for (TokenId t = 0; t < n_vocab_; ++t) {
-      if (!hit.empty() && hit[static_cast<std::size_t>(t)]) continue;
-      if (best < 0 || ordered(logits[t]) > top) {
-        best = t;
-        top = ordered(logits[t]);
-      }
+    // The highest logit after the penalties (the lower id wins a tie).
+    if (penalised.empty()) {
+      out.token = static_cast<TokenId>(row_argmax(logits.data(), logits.size()));
+    } else {
+      thread_local std::vector<float> l;
+      l.assign(logits.begin(), logits.end());
+      for (const auto& [t, x] : penalised) l[static_cast<std::size_t>(t)] = x;
+      out.token = static_cast<TokenId>(row_argmax(l.data(), l.size()));
     }
-    for (const auto& [t, x] : penalised) {
-      if (best < 0 || ordered(x) > top || (ordered(x) == top && t < best)) {
-        best = t;
-        top = ordered(x);
-      }
-    }
-    out.token = best;
   } else {
     thread_local std::vector<float> l;
     l.assign(logits.begin(), logits.end());
@@ -104,15 +152,27 @@ Result<SampledToken> Sampler::sample(std::span<const float> logits, std::span<co
 TokenId Sampler::draw(const std::vector<float>& l, std::uint64_t step) const {
   const SamplingOptions& o = options_;
   const kernels::FloatKernels& fp = kernels::float_kernels();
+  const double u = rng::uniform_open(o.seed, kDrawStream, step);
   // Scratch kept per thread: a row is far above malloc's mmap threshold.
   thread_local std::vector<TokenId> ids;
   thread_local std::vector<float> x, w;
+  const std::size_t nv = static_cast<std::size_t>(n_vocab_);
+  const bool top_k = o.top_k > 0 && static_cast<std::size_t>(o.top_k) < nv;
+  if (!top_k && o.top_p >= 1.0f && o.min_p <= 0.0f) {
+    // Temperature alone: every token, by id, without an index list.
+    const float mx = row_max(l.data(), nv);
+    x.resize(nv);
+    for (std::size_t i = 0; i < nv; ++i) x[i] = (ordered(l[i]) - mx) / o.temperature;
+    w.resize(nv);
+    fp.exp(x.data(), nv, w.data());
+    return static_cast<TokenId>(blocked_draw(w, nv, u));
+  }
   auto before = [&](TokenId a, TokenId b) {
     return ordered(l[a]) != ordered(l[b]) ? ordered(l[a]) > ordered(l[b]) : a < b;
   };
-  ids.resize(static_cast<std::size_t>(n_vocab_));
+  ids.resize(nv);
   std::iota(ids.begin(), ids.end(), 0);
-  if (o.top_k > 0 && static_cast<std::size_t>(o.top_k) < ids.size()) {
+  if (top_k) {
     std::nth_element(ids.begin(), ids.begin() + o.top_k, ids.end(), before);
     ids.resize(static_cast<std::size_t>(o.top_k));
     std::sort(ids.begin(), ids.end(), before);
@@ -130,7 +190,7 @@ TokenId Sampler::draw(const std::vector<float>& l, std::uint64_t step) const {
     std::size_t n = ids.size();
     if (o.top_p < 1.0f) {  // ids are sorted: keep the prefix that reaches p
       double total = 0.0, cum = 0.0;
-      for (float v : w) total += v;
+      for (std::size_t i = 0; i < n; ++i) total += w[i];
       std::size_t keep = 0;
       while (keep < n) {
         cum += w[keep++];
@@ -155,15 +215,7 @@ TokenId Sampler::draw(const std::vector<float>& l, std::uint64_t step) const {
   for (float& v : x) v = v / o.temperature;
   w.resize(x.size());
   fp.exp(x.data(), x.size(), w.data());
-  double sum = 0.0;
-  for (float v : w) sum += v;
-  const double u = rng::uniform_open(o.seed, kDrawStream, step) * sum;
-  double cum = 0.0;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    cum += w[i];
-    if (u < cum) return ids[i];
-  }
-  return ids.back();
+  return ids[blocked_draw(w, x.size(), u)];
 }
 
 void Sampler::add_logprobs(std::span<const float> logits, SampledToken& out) const {

@@ -20,7 +20,7 @@ class CpuDevice final : public Device {
     const program::Program& p = runtime::program_of(program);
     LPU_TRY(runtime::check_program_fits(p, t_, model), "loading the Program on the cpu backend");
     LPU_ASSIGN_OR_RETURN(CpuModel m, runtime::model_shape(model));
-    LPU_ASSIGN_OR_RETURN(std::vector<runtime::ChipImage> img, runtime::build_sram_images(p, model));
+    LPU_ASSIGN_OR_RETURN(std::vector<runtime::ChipImage> img, runtime::build_sram_images(p, model, options_.progress));
     program_.emplace(program);
     backend_.reset();
     LPU_ASSIGN_OR_RETURN(backend_, CpuBackend::create(runtime::program_of(*program_), t_, std::move(m), options_.threads, isa_));

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "include/lpu/device.h"
@@ -53,6 +54,9 @@ class BatchRunner {
   std::uint32_t max_context() const { return max_context_; }
   /// Counters of every step run so far (prefill chunks included).
   const std::vector<StepCounters>& steps() const { return steps_; }
+  /// The counters of the steps run since the last call, which forgets
+  /// them (a long-running caller keeps only what it wants).
+  std::vector<StepCounters> take_steps() { return std::exchange(steps_, {}); }
 
  private:
   BatchRunner(Device& d, const Program& p, StepIo io);

@@ -18,9 +18,12 @@ Result<Program> compile_program(const Model& model, const std::string& target, c
   o.prefill_chunk = options.prefill_chunk;
   o.all_logits = options.all_logits;
   if (options.use_cache) {
-    if (auto cached = compiler::load_cached(m, t, o); cached.ok()) return runtime::make_program(std::move(*cached));
+    if (options.progress) options.progress({"loading Program", 0, 1});
+    auto cached = compiler::load_cached(m, t, o);
+    if (options.progress) options.progress({"loading Program", 1, 1});
+    if (cached.ok()) return runtime::make_program(std::move(*cached));
   }
-  LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o));
+  LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o, options.progress));
   if (options.use_cache) (void)compiler::store_cached(m, t, o, c.program);  // a cache that cannot be written only costs time
   return runtime::make_program(std::move(c.program));
 }

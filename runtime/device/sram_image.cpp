@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "lib/gguf/dequantize.h"
@@ -212,7 +213,8 @@ std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> i
   return ext;
 }
 
-Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, const Model& model) {
+Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, const Model& model,
+                                                 const ProgressCallback& progress) {
   const gguf::File& f = model::model_file(model);
   auto ranges = image_ranges(p);
   std::vector<ChipImage> img(p.meta.chips);
@@ -233,10 +235,20 @@ Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, cons
   }
   std::vector<const std::vector<const LayoutEntry*>*> groups;
   for (const auto& [name, list] : tiled) groups.push_back(&list);
-  std::vector<Status> errors(groups.size() + others.size());
-  tbb::parallel_for(std::size_t{0}, groups.size() + others.size(), [&](std::size_t i) {
+  const std::size_t total = groups.size() + others.size();
+  std::vector<Status> errors(total);
+  std::mutex progress_mu;
+  std::size_t finished = 0;
+  auto report = [&] {
+    if (!progress) return;
+    std::lock_guard<std::mutex> lock(progress_mu);
+    progress({"loading weights", ++finished, total});
+  };
+  if (progress) progress({"loading weights", 0, total});
+  tbb::parallel_for(std::size_t{0}, total, [&](std::size_t i) {
     if (i < groups.size()) {
       errors[i] = fill_tiled(f, *groups[i], img);
+      report();
       return;
     }
     const LayoutEntry& e = *others[i - groups.size()];
@@ -246,6 +258,7 @@ Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, cons
       case Encoding::kZeroUnitScales: unit_scales(e, at(img, e)); break;
       default: break;  // zero state and text: already zero
     }
+    report();
   });
   for (const Status& s : errors) LPU_TRY(s, "building the SRAM images of " + p.meta.model_name);
   return img;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "include/lpu/model.h"
+#include "include/lpu/progress.h"
 #include "include/lpu/status.h"
 #include "kernels/pack/aligned_buffer.h"
 #include "lib/program/program.h"
@@ -58,6 +59,7 @@ std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> i
 
 /// Builds every chip's image from `model`. Errors name the layout entry and
 /// what it expected of the model (a missing tensor, a shape that differs).
-Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, const Model& model);
+Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, const Model& model,
+                                                 const ProgressCallback& progress = {});
 
 }  // namespace lpu::runtime

@@ -22,7 +22,7 @@ class SimDevice final : public Device {
     sim_.reset();
     LPU_ASSIGN_OR_RETURN(sim_, Simulator::create(runtime::program_of(*program_), t_, std::move(m)));
     if (!options_.timing_only) {
-      LPU_ASSIGN_OR_RETURN(std::vector<runtime::ChipImage> img, runtime::build_sram_images(p, model));
+      LPU_ASSIGN_OR_RETURN(std::vector<runtime::ChipImage> img, runtime::build_sram_images(p, model, options_.progress));
       sim_->set_images(std::move(img));
     }
     return {};

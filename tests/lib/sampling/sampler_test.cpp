@@ -58,6 +58,27 @@ TEST(Sampler, TemperatureDrawFollowsTheProbabilities) {
   EXPECT_NEAR(h.at(1) / 4000.0, 0.75, 0.03);
 }
 
+// A vocabulary of many blocks: the draw finds the block, then the token in
+// it. Three equal tokens in the first, third and last blocks of 64 (and a
+// top-k that sorts them) each take a third of u's range.
+TEST(Sampler, TheDrawWalksAcrossBlocksOfTokens) {
+  std::vector<float> l(1000, -INFINITY);
+  l[5] = l[130] = l[999] = 2.0f;
+  for (const int top_k : {0, 10}) {
+    SamplingOptions o;
+    o.temperature = 1.0f;
+    o.top_k = top_k;
+    o.seed = 11;
+    const Sampler s = make(o, 1000);
+    for (std::uint64_t step = 0; step < 300; ++step) {
+      const double u = rng::uniform_open(11, 0x73616d706c65ull, step);
+      if (std::fabs(u - 1.0 / 3.0) < 1e-6 || std::fabs(u - 2.0 / 3.0) < 1e-6) continue;
+      const TokenId want = u < 1.0 / 3.0 ? 5 : u < 2.0 / 3.0 ? 130 : 999;
+      EXPECT_EQ(pick(s, l, {}, step), want) << "top_k " << top_k << " step " << step;
+    }
+  }
+}
+
 TEST(Sampler, LowTemperatureSharpensHighFlattens) {
   SamplingOptions o;
   o.temperature = 0.25f;  // (1/3)^4 : 1 -> p0 = 1/82

@@ -69,7 +69,9 @@ TEST_P(DeviceConformance, PromptAnd64DecodeStepsEqualTheInt8Pass) {
   if (c.chips != 0) {
     ASSERT_EQ(program.chips(), c.chips);
   }
-  auto dev = open_device(c.backend, c.target, {.threads = c.threads});
+  DeviceOptions d;
+  d.threads = c.threads;
+  auto dev = open_device(c.backend, c.target, d);
   ASSERT_TRUE(dev.ok()) << dev.status().to_string();
   ASSERT_TRUE((*dev)->load(program, m).ok());
   auto runner = runtime::SequenceRunner::create(**dev, program, static_cast<std::uint32_t>(m.config().n_vocab), c.slot);

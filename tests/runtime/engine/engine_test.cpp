@@ -5,11 +5,18 @@
 // the context ends a request with its reason; bad requests are refused.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "include/lpu/engine.h"
+#include "lib/metrics/metrics.h"
+#include "lib/program/container.h"
+#include "lib/program/format_internal.h"
 #include "tests/lib/int8/int8_test_util.h"
+#include "tests/testing/test_paths.h"
 
 namespace lpu {
 namespace {
@@ -70,7 +77,7 @@ TEST(Engine, ContinuousBatchingGivesEachRequestItsTokensAlone) {
     std::vector<RequestId> ids;
     std::vector<std::string> streamed(rs.size());
     for (std::size_t i = 0; i < rs.size(); ++i) {
-      auto id = e->submit(rs[i], [&streamed, i](RequestId, TokenId, std::string_view text) { streamed[i] += text; });
+      auto id = e->submit(rs[i], [&streamed, i](const TokenEvent& ev) { streamed[i] += ev.text; });
       ASSERT_TRUE(id.ok()) << id.status().to_string();
       ids.push_back(*id);
     }
@@ -172,6 +179,7 @@ TEST(Engine, RunsASavedProgramAndRefusesAForeignOne) {
   ASSERT_TRUE(program->save(path).ok());
   EngineOptions o = options("cpu", 1);
   o.program = path;
+  o.group = 0;  // the Program fixes G
   auto e = make(m, o);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->program().hash(), program->hash());
@@ -202,20 +210,242 @@ TEST(Engine, BadRequestsAreRefused) {
   const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
   auto e = make(m, options("cpu", 1, 128));
   Request r;
-  EXPECT_NE(e->submit(r).status().message().find("empty prompt"), std::string::npos);
+  EXPECT_NE(e->submit(r).status().message().find("no prompt"), std::string::npos);
+  r.text = "a";
+  r.prompt = {1};
+  EXPECT_NE(e->submit(r).status().message().find("more than one way"), std::string::npos);
+  r.text.clear();
   r.prompt = {1, m.config().n_vocab};
   EXPECT_NE(e->submit(r).status().message().find("prompt token 1 has id"), std::string::npos);
   r.prompt = testing::random_tokens(1, 129, m.config().n_vocab);
   EXPECT_NE(e->submit(r).status().message().find("does not fit the context of 128"), std::string::npos);
   r.prompt = {1};
-  r.max_tokens = 0;
-  EXPECT_NE(e->submit(r).status().message().find("max_tokens 0"), std::string::npos);
+  r.max_tokens = -1;
+  EXPECT_NE(e->submit(r).status().message().find("max_tokens -1"), std::string::npos);
   r.max_tokens = 1;
   r.sampling.top_p = 2.0f;
   EXPECT_NE(e->submit(r).status().message().find("top_p"), std::string::npos);
   EngineOptions o = options("gpu", 1);
   EXPECT_FALSE(Engine::create(m, o).ok());
   EXPECT_EQ(e->waiting(), 0u);
+}
+
+// Every request gets exactly one event with its stop reason, the last; the
+// events' text is the output's text, also for a cancelled request.
+TEST(Engine, CallbacksEndWithOneStopEvent) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  auto e = make(m, options("cpu", 2));
+  std::vector<Request> rs = requests(m.config().n_vocab);
+  rs[0].stop = {"\x01never"};  // a stop string that holds nothing back
+  std::vector<std::vector<TokenEvent>> events(2);
+  std::vector<RequestId> ids;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto id = e->submit(rs[i], [&events, i](const TokenEvent& ev) { events[i].push_back(ev); });
+    ASSERT_TRUE(id.ok());
+    ids.push_back(*id);
+  }
+  // A chunk of 128, then the tail a token per step: after two steps the
+  // 130-token prompt is still being read.
+  for (int k = 0; k < 2; ++k) ASSERT_TRUE(e->step().ok());
+  ASSERT_TRUE(e->cancel(ids[1]).ok());
+  ASSERT_TRUE(e->run().ok());
+  for (std::size_t i = 0; i < 2; ++i) {
+    const RequestOutput out = *e->output(ids[i]);
+    ASSERT_FALSE(events[i].empty());
+    std::string text;
+    std::size_t stops = 0;
+    for (const TokenEvent& ev : events[i]) {
+      EXPECT_EQ(ev.id, ids[i]);
+      text += ev.text;
+      stops += ev.stop != StopReason::kNone;
+    }
+    EXPECT_EQ(stops, 1u) << i;
+    EXPECT_EQ(events[i].back().stop, out.stop) << i;
+    EXPECT_EQ(text, out.text) << i;
+  }
+  EXPECT_EQ(e->output(ids[0])->stop, StopReason::kLength);
+  EXPECT_EQ(events[0].size(), static_cast<std::size_t>(rs[0].max_tokens));
+  EXPECT_EQ(events[1].size(), 1u);
+  EXPECT_EQ(events[1].back().token, kNoToken);
+  EXPECT_EQ(events[1].back().stop, StopReason::kCancelled);
+}
+
+// A stream read one event at a time (the stream steps the Engine itself)
+// gives the request's solo tokens; destroying a stream cancels its request.
+TEST(Engine, StreamsEventsThroughAnIterator) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const std::vector<Request> rs = requests(m.config().n_vocab);
+  auto e = make(m, options("cpu", 2));
+  auto s = e->stream(rs[2]);
+  ASSERT_TRUE(s.ok()) << s.status().to_string();
+  {
+    auto other = e->stream(rs[0]);  // shares the steps, then is dropped
+    ASSERT_TRUE(other.ok());
+    auto first = other->next();
+    ASSERT_TRUE(first.ok() && first->has_value());
+  }
+  std::vector<TokenId> tokens;
+  std::string text;
+  StopReason last = StopReason::kNone;
+  for (const TokenEvent& ev : *s) {
+    if (ev.token != kNoToken) tokens.push_back(ev.token);
+    text += ev.text;
+    last = ev.stop;
+  }
+  ASSERT_TRUE(s->status().ok()) << s->status().to_string();
+  EXPECT_EQ(tokens, alone(m, "cpu", rs[2]));
+  EXPECT_EQ(last, StopReason::kLength);
+  EXPECT_EQ(text, s->output()->text);
+  auto after = s->next();
+  ASSERT_TRUE(after.ok());
+  EXPECT_FALSE(after->has_value());
+  EXPECT_EQ(e->running() + e->waiting(), 0u);
+}
+
+// With a background thread, streams read from many threads at once get
+// each request's solo tokens.
+TEST(Engine, BackgroundThreadServesConcurrentStreams) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const std::vector<Request> rs = requests(m.config().n_vocab);
+  std::vector<std::vector<TokenId>> want;
+  for (const Request& r : rs) want.push_back(alone(m, "cpu", r));
+  EngineOptions o = options("cpu", 3);
+  o.background = true;
+  auto e = make(m, o);
+  std::vector<std::vector<TokenId>> got(rs.size());
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    clients.emplace_back([&, i] {
+      auto s = e->stream(rs[i]);
+      if (!s.ok()) return;
+      for (const TokenEvent& ev : *s) {
+        if (ev.token != kNoToken) got[i].push_back(ev.token);
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (std::size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(got[i], want[i]) << "request " << i;
+}
+
+// A prompt as text is the tokenizer's encoding of it; chat messages need a
+// chat template, and a model without one is named.
+TEST(Engine, PromptsFromTextAndMessages) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  auto e = make(m, options("cpu", 1));
+  const Tokenizer& tok = e->tokenizer();
+  Request by_text;
+  by_text.text = "the cat sat";
+  by_text.max_tokens = 5;
+  by_text.ignore_eos = true;
+  Request by_ids = by_text;
+  by_ids.text.clear();
+  by_ids.prompt = *tok.encode("the cat sat", {.add_bos = tok.default_add_bos()});
+  auto a = e->submit(by_text);
+  auto b = e->submit(by_ids);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(e->run().ok());
+  EXPECT_EQ(e->output(*a)->prompt_tokens, by_ids.prompt.size());
+  EXPECT_EQ(e->output(*a)->tokens, e->output(*b)->tokens);
+  Request chat;
+  chat.messages = {{"user", "hi"}};
+  auto c = e->submit(chat);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("no tokenizer.chat_template"), std::string::npos) << c.status().to_string();
+  EXPECT_NE(c.status().message().find(m.path()), std::string::npos) << c.status().to_string();
+}
+
+TEST(Engine, ChatMessagesUseTheModelsTemplate) {
+  const auto path = testing::smollm2_q4_1_path();
+  LPU_REQUIRE_FILE(path, "SmolLM2");
+  const Model m = testing::load_model(path);
+  EngineOptions o = options("cpu", 1, 128);
+  o.group = 0;
+  auto e = make(m, o);
+  ASSERT_NE(e, nullptr);
+  const std::vector<ChatMessage> messages = {{"system", "Be brief."}, {"user", "Name a colour."}};
+  Request chat;
+  chat.messages = messages;
+  chat.max_tokens = 4;
+  Request ids = chat;
+  ids.messages.clear();
+  ids.prompt = *chat_prompt(m, e->tokenizer(), messages);
+  auto a = e->submit(chat);
+  auto b = e->submit(ids);
+  ASSERT_TRUE(a.ok() && b.ok()) << a.status().to_string();
+  ASSERT_TRUE(e->run().ok());
+  EXPECT_EQ(e->output(*a)->prompt_tokens, ids.prompt.size());
+  EXPECT_EQ(e->output(*a)->tokens, e->output(*b)->tokens);
+  EXPECT_FALSE(e->output(*a)->tokens.empty());
+}
+
+// on_logits sees every prompt row (a whole chunk, then the tail a row at a
+// time) and the row each token is chosen from; max_tokens 0 reads the
+// prompt only. Greedy tokens are those rows' argmax, and the rows are the
+// same bits on another slot count.
+TEST(Engine, OnLogitsSeesEveryRow) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  const int nv = m.config().n_vocab;
+  std::vector<std::vector<float>> rows_by_slots;
+  for (std::uint32_t slots : {1u, 3u}) {
+    EngineOptions o = options("cpu", slots);
+    o.all_logits = true;
+    auto e = make(m, o);
+    Request r;
+    r.prompt = testing::random_tokens(5, 130, nv);
+    r.max_tokens = 4;
+    r.ignore_eos = true;
+    std::vector<float> rows;
+    r.on_logits = [&rows](std::span<const float> got) { rows.insert(rows.end(), got.begin(), got.end()); };
+    Request scan = r;
+    scan.max_tokens = 0;
+    std::vector<float> scan_rows;
+    scan.on_logits = [&scan_rows](std::span<const float> got) { scan_rows.insert(scan_rows.end(), got.begin(), got.end()); };
+    auto id = e->submit(r);
+    auto scan_id = e->submit(scan);
+    ASSERT_TRUE(id.ok() && scan_id.ok());
+    ASSERT_TRUE(e->run().ok());
+    const RequestOutput out = *e->output(*id);
+    ASSERT_EQ(rows.size(), (130u + 3u) * static_cast<std::size_t>(nv));
+    for (std::size_t t = 0; t < out.tokens.size(); ++t) {
+      const std::span<const float> row(rows.data() + (129 + t) * nv, nv);
+      EXPECT_EQ(metrics::argmax(row), out.tokens[t]) << t;
+    }
+    EXPECT_TRUE(e->output(*scan_id)->tokens.empty());
+    EXPECT_EQ(e->output(*scan_id)->stop, StopReason::kLength);
+    ASSERT_EQ(scan_rows.size(), 130u * nv);
+    EXPECT_TRUE(std::equal(scan_rows.begin(), scan_rows.end(), rows.begin()));
+    rows_by_slots.push_back(std::move(rows));
+  }
+  EXPECT_TRUE(rows_by_slots[0] == rows_by_slots[1]);
+}
+
+// A saved Program of another format version (an older compiler) is
+// refused, naming the file and the version.
+TEST(Engine, RefusesAStaleProgram) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  CompileOptions c;
+  c.slots = 1;
+  c.max_context = 128;
+  c.group = 32;
+  auto program = compile_program(m, "cpu-host", c);
+  ASSERT_TRUE(program.ok());
+  const std::string path = ::testing::TempDir() + "engine_stale.lpuprog";
+  ASSERT_TRUE(program->save(path).ok());
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto raw = program::uncompress_program(file, path);
+  ASSERT_TRUE(raw.ok());
+  (*raw)[program::internal::kMajorAt] = 1;  // format 1.x: what an older compiler wrote
+  const std::vector<std::uint8_t> stale = program::compress_program(*raw);
+  std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(stale.data()),
+                                                                 static_cast<std::streamsize>(stale.size()));
+  EngineOptions o = options("cpu", 1);
+  o.program = path;
+  o.group = 0;
+  auto e = Engine::create(m, o);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("engine_stale.lpuprog"), std::string::npos) << e.status().to_string();
+  EXPECT_NE(e.status().message().find("version"), std::string::npos) << e.status().to_string();
 }
 
 }  // namespace
