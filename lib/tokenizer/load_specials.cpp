@@ -244,8 +244,13 @@ void apply_token_attributes(const gguf::File& file, Tokenizer::Impl& v) {
       v.special_tokens.push_back(static_cast<TokenId>(id));
     }
   }
-  std::stable_sort(v.special_tokens.begin(), v.special_tokens.end(),
-                   [&](TokenId a, TokenId b) { return v.texts[a].size() > v.texts[b].size(); });
+  // Among texts of equal length the first in this order wins where their
+  // occurrences overlap ("ab" and "bc" in "abc"). llama.cpp leaves that order
+  // to std::sort, which (libstdc++, past 16 elements) does not keep ties in
+  // id order; sorting the same id list with the same comparator and the
+  // same standard library reproduces it, where a stable sort would not.
+  std::sort(v.special_tokens.begin(), v.special_tokens.end(),
+            [&](TokenId a, TokenId b) { return v.texts[a].size() > v.texts[b].size(); });
   apply_model_rules(file, v);
 }
 

@@ -73,8 +73,9 @@ struct Tokenizer::Impl {
   bool clean_spaces = false;      // detokenizer removes spaces before punctuation
   bool ignore_merges = false;     // BPE: a word that is a token is taken whole
 
-  /// Control, user-defined and unknown tokens, longest text first: the
-  /// order in which they are cut out of the input.
+  /// Control, user-defined and unknown tokens, longest text first (equal
+  /// lengths as llama.cpp's sort leaves them): the order in which they are
+  /// cut out of the input.
   std::vector<TokenId> special_tokens;
   /// token_to_piece(id, render_special = true) of every token.
   std::vector<std::string> pieces;

@@ -2,10 +2,14 @@
 """llama.cpp's tokenization of a vocabulary, recorded as expected values for
 tests/lib/tokenizer/peer_cases_test.cpp.
 
-Builds a deterministic list of a few hundred inputs (code, numbers,
-whitespace runs, CJK, emoji, accents, invalid UTF-8, mixed scripts,
-contractions, newlines and tabs, special-token texts, and seeded random
-mixtures of all of these), tokenizes each with llama.cpp through
+Builds a deterministic list of inputs (code, numbers, whitespace runs, CJK,
+emoji, accents, invalid UTF-8, mixed scripts, contractions, newlines and
+tabs, special-token texts, and seeded random mixtures of all of these), then
+adds inputs around the text of every control, user-defined and unknown
+token of the vocabulary (alone, at either end, beside spaces, tabs and
+newlines, doubled, next to another special token, cut short, and seeded
+mixtures with the other fragments), each under every add_special /
+parse_special combination. Tokenizes each with llama.cpp through
 llama-cpp-python (vocab_only) and writes one JSON file:
 
     {"model": ..., "llama_cpp_python": ..., "bos": ..., "eos": ..., "eot": ...,
@@ -16,18 +20,21 @@ llama-cpp-python (vocab_only) and writes one JSON file:
 `ids` come from llama_tokenize(text, add_special, parse_special);
 `decoded_hex` from llama_detokenize(ids, remove_special=false,
 unparse_special=parse_special). Inputs are stored as hex because some are
-not valid UTF-8.
+not valid UTF-8. The general inputs come first and do not depend on the
+vocabulary, so their cases keep their indices from file to file.
 
 Regenerate the committed files (from the repository root) with:
-    ~/.cache/lpu/venv/bin/python tests/peer/dump_tokens.py \\
-        ~/.cache/lpu/models/SmolLM2-135M-Instruct.Q4_1.gguf \\
+    PY=~/.cache/lpu/venv/bin/python
+    $PY tests/peer/dump_tokens.py ~/.cache/lpu/models/SmolLM2-135M-Instruct.Q4_1.gguf \\
         tests/data/tokenizer/smollm2_cases.json
-    ~/.cache/lpu/venv/bin/python tests/peer/dump_tokens.py \\
-        ../shared/tokenizer-vectors/ggml-vocab-gpt-2.gguf \\
-        tests/data/tokenizer/gpt-2_cases.json
-    ~/.cache/lpu/venv/bin/python tests/peer/dump_tokens.py \\
-        ../shared/tokenizer-vectors/ggml-vocab-deepseek-llm.gguf \\
-        tests/data/tokenizer/deepseek-llm_cases.json
+    $PY tests/peer/dump_tokens.py ../shared/models/stories260K.gguf \\
+        tests/data/tokenizer/stories260K_cases.json
+    for n in gpt-2 deepseek-llm deepseek-coder llama-spm phi-3; do
+        $PY tests/peer/dump_tokens.py ../shared/tokenizer-vectors/ggml-vocab-$n.gguf \\
+            tests/data/tokenizer/${n}_cases.json
+    done
+llama.cpp's warnings about a doubled BOS on stderr are expected: some
+inputs start with the BOS text and are parsed with add_special.
 """
 
 import argparse
@@ -35,6 +42,7 @@ import ctypes
 import json
 import os
 import random
+import re
 from importlib import metadata
 
 CODE = [
@@ -153,6 +161,56 @@ def build_inputs():
     return cases
 
 
+# llama_token_attr bits (llama.h).
+ATTR_UNKNOWN, ATTR_CONTROL, ATTR_USER_DEFINED = 1 << 0, 1 << 3, 1 << 4
+COMBOS = ((False, False), (False, True), (True, False), (True, True))
+
+
+def special_tokens(llama_cpp, vocab):
+    """Texts of the tokens llama.cpp cuts out of the input before encoding
+    (control, user-defined and unknown), after its own type adjustments.
+    Tokens that differ only in their digits ("[PAD100015]", "[PAD100016]",
+    ...) form a family of which only the first and last are kept."""
+    families = {}
+    for t in range(llama_cpp.llama_vocab_n_tokens(vocab)):
+        if llama_cpp.llama_vocab_get_attr(vocab, t) & (ATTR_UNKNOWN | ATTR_CONTROL | ATTR_USER_DEFINED):
+            text = llama_cpp.llama_vocab_get_text(vocab, t)
+            families.setdefault(re.sub(rb"[0-9]+", b"#", text), []).append(text)
+    texts = []
+    for members in families.values():
+        texts += members[:1] + members[-1:] if len(members) > 1 else members
+    return texts
+
+
+def special_inputs(texts):
+    """Inputs around every special token text: alone, at either end, beside
+    spaces, tabs and newlines (which lstrip/rstrip may eat), doubled, next to
+    another special token, cut short, and inside words and code; each under
+    every add_special/parse_special combination. Then seeded mixtures of
+    special texts with the fragments above."""
+    cases = []
+    for i, t in enumerate(texts):
+        other = texts[(i + 1) % len(texts)]
+        shapes = [
+            t, b"a" + t, t + b"b", b" " + t, t + b" ", b" " + t + b" ", b"  " + t + b"  x",
+            b"x\n" + t + b"\n y", b"\t" + t + b"\t", b"Hello " + t + b" world", t + t,
+            t + b" " + t, t + other, other + b" " + t + b"\n" + other, t[:-1], t[1:],
+            t[: len(t) // 2] + b" " + t[len(t) // 2:], b"x" + t + b"y" + t + b"z",
+        ]
+        for data in shapes:
+            for add_special, parse_special in COMBOS:
+                cases.append((data, add_special, parse_special))
+    rng = random.Random(20250214)
+    pool = [p.encode("utf-8") for p in fragments()]
+    seps = [b"", b" ", b"  ", b"\n", b"\t", b", ", b" \n "]
+    for _ in range(120):
+        parts = [rng.choice(texts) if rng.random() < 0.5 else rng.choice(pool)
+                 for _ in range(rng.randint(2, 6))]
+        data = b"".join(p + rng.choice(seps) for p in parts)
+        cases.append((data,) + rng.choice(COMBOS))
+    return cases
+
+
 def detokenize(llama_cpp, vocab, ids, unparse_special):
     arr = (llama_cpp.llama_token * max(1, len(ids)))(*ids)
     size = 64 + 16 * len(ids)
@@ -175,7 +233,8 @@ def main():
     vocab = llm._model.vocab
     n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
     out_cases = []
-    for data, add_special, parse_special in build_inputs():
+    inputs = build_inputs() + special_inputs(special_tokens(llama_cpp, vocab))
+    for data, add_special, parse_special in inputs:
         ids = llm.tokenize(data, add_bos=add_special, special=parse_special)
         decoded = detokenize(llama_cpp, vocab, ids, parse_special)
         out_cases.append({

@@ -1,7 +1,10 @@
 // Vocabularies against llama.cpp: the ids and detokenized text that
 // tests/peer/dump_tokens.py recorded in tests/data/tokenizer/*_cases.json
-// (a few hundred inputs each, invalid UTF-8 and special-token texts
-// included), plus llama.cpp's BOS/EOS/EOT ids and end-of-generation set.
+// (several hundred inputs each, invalid UTF-8 included, plus inputs around
+// the text of every control, user-defined and unknown token under each
+// add_special/parse_special combination), and llama.cpp's BOS/EOS/EOT ids
+// and end-of-generation set. Regenerate the files with the commands in
+// dump_tokens.py's docstring.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -47,6 +50,7 @@ TEST_P(PeerCasesTest, EncodeAndDecodeMatchLlamaCpp) {
   const auto& cases = doc["cases"];
   ASSERT_GE(cases.size(), 300u);
   int failures = 0;
+  int decode_failures = 0;
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto& c = cases[i];
     const bool add_special = c["add_special"].get<bool>();
@@ -57,16 +61,21 @@ TEST_P(PeerCasesTest, EncodeAndDecodeMatchLlamaCpp) {
     auto ids = tok->encode(testing::from_hex(c["input_hex"].get<std::string>()), opts);
     ASSERT_TRUE(ids.ok()) << "case " << i << ": " << ids.status().to_string();
     const auto expected = c["ids"].get<std::vector<TokenId>>();
+    const std::string flags = std::string(add_special ? " add_special" : "") +
+                              (opts.parse_special ? " parse_special" : "");
     if (*ids != expected && ++failures <= 10) {
-      ADD_FAILURE() << "case " << i << " input " << c["input_hex"] << ": got "
+      ADD_FAILURE() << "case " << i << flags << " input " << c["input_hex"] << ": got "
                     << ::testing::PrintToString(*ids) << ", expected "
                     << ::testing::PrintToString(expected);
     }
-    EXPECT_EQ(testing::to_hex(tok->decode(expected, opts.parse_special)),
-              c["decoded_hex"].get<std::string>())
-        << "case " << i;
+    const std::string decoded = testing::to_hex(tok->decode(expected, opts.parse_special));
+    if (decoded != c["decoded_hex"].get<std::string>() && ++decode_failures <= 10) {
+      ADD_FAILURE() << "case " << i << flags << " decoding " << ::testing::PrintToString(expected)
+                    << ": got " << decoded << ", expected " << c["decoded_hex"];
+    }
   }
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(failures, 0) << "of " << cases.size() << " encodings";
+  EXPECT_EQ(decode_failures, 0) << "of " << cases.size() << " decodings";
 }
 
 std::filesystem::path vector_vocab(const char* name) {
@@ -76,10 +85,14 @@ std::filesystem::path vector_vocab(const char* name) {
 
 INSTANTIATE_TEST_SUITE_P(
     LlamaCpp, PeerCasesTest,
-    ::testing::Values(PeerCases{"smollm2_cases.json", [] { return testing::smollm2_q4_1_path(); }},
-                      PeerCases{"gpt-2_cases.json", [] { return vector_vocab("gpt-2"); }},
-                      PeerCases{"deepseek-llm_cases.json",
-                                [] { return vector_vocab("deepseek-llm"); }}),
+    ::testing::Values(
+        PeerCases{"smollm2_cases.json", [] { return testing::smollm2_q4_1_path(); }},
+        PeerCases{"stories260K_cases.json", [] { return testing::stories260k_path(); }},
+        PeerCases{"gpt-2_cases.json", [] { return vector_vocab("gpt-2"); }},
+        PeerCases{"deepseek-llm_cases.json", [] { return vector_vocab("deepseek-llm"); }},
+        PeerCases{"deepseek-coder_cases.json", [] { return vector_vocab("deepseek-coder"); }},
+        PeerCases{"llama-spm_cases.json", [] { return vector_vocab("llama-spm"); }},
+        PeerCases{"phi-3_cases.json", [] { return vector_vocab("phi-3"); }}),
     [](const ::testing::TestParamInfo<PeerCases>& p) {
       std::string name = p.param.json;
       name = name.substr(0, name.find('_'));
