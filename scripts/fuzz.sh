@@ -10,7 +10,8 @@
 #                         of every target that loads;
 #   lpu_program_fuzz      the Program parser (checksum comparison skipped), the
 #                         byte-identical round trip of every Program that
-#                         loads, validate and the disassembler.
+#                         loads, validate and the disassembler;
+#   lpu_openai_request_fuzz  lpu-serve's request bodies, both endpoints.
 #
 #   scripts/fuzz.sh [SECONDS]        # per target; default 60
 #
@@ -36,7 +37,7 @@ mkdir -p "$(dirname "$build")"
 cmake --preset fuzz -B "$build" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
 cmake --build "$build" --target lpu_gguf_reader_fuzz lpu_model_vocab_fuzz lpu_target_json_fuzz \
-  lpu_program_fuzz -j "${LPU_FUZZ_JOBS:-2}"
+  lpu_program_fuzz lpu_openai_request_fuzz -j "${LPU_FUZZ_JOBS:-2}"
 
 # The preset's UBSan recovers by default; stop at the first report so it
 # counts as a crash and leaves an artifact.
@@ -65,5 +66,6 @@ run_target model_vocab tests/fuzz/gguf.dict 1300000 "${gguf_seeds[@]}" \
   "$shared/tokenizer-vectors/ggml-vocab-deepseek-coder.gguf"
 # A target file is ~3 KB; 16 KB leaves room for many pools.
 run_target target_json tests/fuzz/target_json.dict 16384 tests/data/target/*.json
+run_target openai_request tests/fuzz/openai_request.dict 8192 tests/data/serve/*.json
 # The seed Program is ~3 KB; 64 KB holds many streams and variants.
 run_target program tests/fuzz/program.dict 65536 tests/data/program/*.lpuprog

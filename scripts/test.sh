@@ -21,10 +21,10 @@ log "release build"
 build_preset release
 ctest --preset release
 
-log "GGUF, tokenizer, target, Program, compiler, simulator, device, sampling and engine tests under asan+ubsan"
+log "GGUF, tokenizer, target, Program, compiler, simulator, device, sampling, engine and server wire-format tests under asan+ubsan"
 build_preset asan-ubsan lpu_gguf_test lpu_tokenizer_test lpu_target_test lpu_program_test \
-  lpu_compiler_test lpu_sim_test lpu_device_test lpu_sampling_test lpu_engine_test
-ctest --preset asan-ubsan -L 'lpu_gguf_test|lpu_tokenizer_test|lpu_target_test|lpu_program_test|lpu_compiler_test|lpu_sim_test|lpu_device_test|lpu_sampling_test|lpu_engine_test'
+  lpu_compiler_test lpu_sim_test lpu_device_test lpu_sampling_test lpu_engine_test lpu_serve_test
+ctest --preset asan-ubsan -L 'lpu_gguf_test|lpu_tokenizer_test|lpu_target_test|lpu_program_test|lpu_compiler_test|lpu_sim_test|lpu_device_test|lpu_sampling_test|lpu_engine_test|lpu_serve_test'
 
 log "install and build an out-of-tree consumer with find_package(lpu)"
 prefix="$LPU_ROOT/build/install"

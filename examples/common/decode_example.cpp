@@ -76,16 +76,8 @@ int run(const Options& o, const std::string& name, const std::string& preset) {
                out->tokens.size() / std::max(st.step_seconds, 1e-9), o.backend.c_str());
   const Program& p = (*engine)->program();
   if (p.target_name() != "cpu-host") {
-    // The decode step at the largest context bucket: the latency the
-    // compiler guarantees per token on the target.
-    std::uint64_t cycles = 0;
-    std::uint32_t ctx = 0;
-    for (const ProgramVariant& v : p.variants()) {
-      if (!v.prefill && v.context >= ctx) {
-        ctx = v.context;
-        cycles = v.static_latency_cycles;
-      }
-    }
+    // The compiler's per-token guarantee on the target.
+    const std::uint64_t cycles = p.decode_latency_cycles();
     const double us = static_cast<double>(cycles) / p.clock_hz() * 1e6;
     std::fprintf(stderr, "%s: on %s (%u chips): static latency %llu cycles = %.2f us per token, %.0f tokens/s predicted\n",
                  name.c_str(), p.target_name().c_str(), p.chips(), static_cast<unsigned long long>(cycles), us, 1e6 / us);

@@ -22,6 +22,7 @@ void add_eval_command(CLI::App& app, Action& action);
 void add_compile_command(CLI::App& app, Action& action);
 void add_targets_command(CLI::App& app, Action& action);
 void add_sim_command(CLI::App& app, Action& action);
+void add_serve_command(CLI::App& app, Action& action);
 
 /// Reads all of standard input, byte for byte (no trimming).
 std::string read_stdin();

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   lpu::cli::add_compile_command(app, action);
   lpu::cli::add_targets_command(app, action);
   lpu::cli::add_sim_command(app, action);
+  lpu::cli::add_serve_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

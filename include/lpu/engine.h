@@ -4,10 +4,11 @@
 // shared by the requests it is given (continuous batching):
 //  - a request waits in a first-come queue, whose length the Engine bounds,
 //    until a slot is free, and joins at the next step;
-//  - each step runs one prefill chunk of every request still reading a
-//    prompt of at least a chunk, then one decode step with a row per slot:
-//    the next token of every other running request (a prompt's last
-//    tokens, shorter than a chunk, go one per step);
+//  - each step runs one prefill chunk of every request still reading its
+//    prompt (the Program's largest chunk that the rest fills: a whole
+//    chunk, then tail chunks of half, a quarter, ... 2 rows), then one
+//    decode step with a row per slot: the next token of every other
+//    running request (and a prompt's single last token);
 //  - a request that finishes (max_tokens, end of generation, a stop string,
 //    the context) or is cancelled leaves its slot at once.
 // Tokens are chosen by each request's Sampler (lpu/sampling.h), keyed by
@@ -51,6 +52,16 @@
 
 namespace lpu {
 
+/// What one step did, for a server's metrics (EngineOptions::on_step).
+struct StepReport {
+  /// Wall seconds of the step, and of the device's runs within it.
+  double seconds = 0.0;
+  double device_seconds = 0.0;
+  /// Decode rows that carried a request's token, and prompt tokens read.
+  std::uint32_t decode_rows = 0;
+  std::uint32_t prompt_tokens = 0;
+};
+
 struct EngineOptions {
   /// "cpu" or "lpu-sim".
   std::string backend = "cpu";
@@ -79,6 +90,8 @@ struct EngineOptions {
   /// Keep every device step's counters (Stats::device_steps): simulated
   /// and static cycles on lpu-sim. Off by default: the list grows per step.
   bool record_steps = false;
+  /// Called after every step on the stepping thread, outside the locks.
+  std::function<void(const StepReport&)> on_step;
   /// Told what is being done while the Program is compiled or loaded and
   /// the device is filled (see lpu/progress.h).
   ProgressCallback progress;

@@ -81,6 +81,9 @@ class Program {
   std::uint32_t chips() const;
   double clock_hz() const;
   std::vector<ProgramVariant> variants() const;
+  /// The static latency of a decode step at the largest context bucket:
+  /// the compiler's per-token guarantee, in cycles of clock_hz().
+  std::uint64_t decode_latency_cycles() const;
 
   /// Library internals (lib/program), defined in runtime/device/program_access.h.
   struct Impl;

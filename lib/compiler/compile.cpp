@@ -409,10 +409,15 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
     if (!done[vi]) return failed[vi];
   }
   // A prefill chunk attends over its variant's whole context, so prefill
-  // variants at the smaller buckets too make early chunks cheaper; they are
-  // added when the largest one is small enough (kMaxPrefillBucketInstructions)
-  // and all of them fit the instruction text pools.
+  // variants at the smaller buckets too make early chunks cheaper. Tail
+  // variants of fewer rows (half the chunk, a quarter, ... down to 2) at
+  // every bucket read a prompt's last tokens, fewer than a chunk, in a few
+  // steps rather than one decode step per token (time to first token).
+  // Both are added when the largest prefill variant is small enough
+  // (kMaxPrefillBucketInstructions) and as many as fit the instruction
+  // text pools: all, or the bucket variants alone, or none.
   std::vector<VariantSpec> extra;
+  std::size_t bucket_extras = 0;
   {
     std::uint64_t prefill_instructions = 0;
     for (const auto& st : done.back()->variant.streams) prefill_instructions += st.size();
@@ -420,6 +425,14 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
       for (std::uint32_t b : buckets(s.context)) {
         if (b == s.context || b < s.prefill_chunk) continue;
         extra.push_back({"prefill.ctx" + std::to_string(b), program::VariantKind::kPrefill, b, s.prefill_chunk});
+      }
+      bucket_extras = extra.size();
+      for (std::uint32_t b : buckets(s.context)) {
+        for (std::uint32_t r = s.prefill_chunk / 2; r >= 2; r /= 2) {
+          if (r > b) continue;
+          extra.push_back({"prefill.ctx" + std::to_string(b) + ".rows" + std::to_string(r),
+                           program::VariantKind::kPrefill, b, r});
+        }
       }
     }
   }
@@ -429,18 +442,25 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
     for (std::size_t vi = 0; vi < extra.size(); ++vi) {
       if (!extra_done[vi]) return failed[vi];
     }
-    std::vector<std::uint64_t> text(p.chips, 0);
-    for (const auto* list : {&done, &extra_done}) {
-      for (const auto& d : *list) {
+    auto fits = [&](std::size_t n_extra) {
+      std::vector<std::uint64_t> text(p.chips, 0);
+      for (const auto& d : done) {
         for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += d->variant.streams[c].size();
       }
-    }
-    Placement trial = place;
-    if (place_text(trial, t, text).ok()) {
+      for (std::size_t i = 0; i < n_extra; ++i) {
+        for (std::uint32_t c = 0; c < p.chips; ++c) text[c] += extra_done[i]->variant.streams[c].size();
+      }
+      Placement trial = place;
+      return place_text(trial, t, text).ok();
+    };
+    std::size_t keep = extra.size();
+    if (!fits(keep)) keep = bucket_extras;
+    if (keep > 0 && !fits(keep)) keep = 0;
+    if (keep > 0) {
       // Keep decode variants first, then the prefill variants by bucket.
       std::optional<ScheduledVariant> largest = std::move(done.back());
       done.pop_back();
-      for (auto& d : extra_done) done.push_back(std::move(d));
+      for (std::size_t i = 0; i < keep; ++i) done.push_back(std::move(extra_done[i]));
       done.push_back(std::move(largest));
     }
     extra_done.clear();

@@ -88,7 +88,8 @@ const ProgramVariant* BatchRunner::prefill_for(int position, std::size_t left, b
         (all_logits && v.logit_rows != v.rows)) {
       continue;
     }
-    if (best == nullptr || v.context < best->context) best = &v;
+    // The most rows first (the fewest steps), then the smallest bucket.
+    if (best == nullptr || v.rows > best->rows || (v.rows == best->rows && v.context < best->context)) best = &v;
   }
   return best;
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Runs the sequences of a loaded Device's batch slots through a Program's
-// step variants. Each entry's whole chunks go through a prefill variant
-// (register r1 = its slot) at the smallest bucket that holds them; the
-// rest runs as decode steps, one row per slot, each step taking one token
+// step variants. Each entry's tokens go through prefill variants
+// (register r1 = its slot), the most rows that fit first (a whole chunk,
+// then tail variants of fewer rows), at the smallest bucket that holds
+// them; the rest runs as decode steps, one row per slot, each step taking one token
 // of every entry that has one left, at the smallest bucket that holds
 // every row. A slot without a token in a decode step runs its next
 // position again (its own next token writes that KV entry anew), or its

@@ -26,6 +26,18 @@ std::uint32_t Program::slots() const { return impl_->program.meta.slots; }
 std::uint32_t Program::chips() const { return impl_->program.meta.chips; }
 double Program::clock_hz() const { return impl_->program.meta.clock_hz; }
 
+std::uint64_t Program::decode_latency_cycles() const {
+  std::uint64_t cycles = 0;
+  std::uint32_t context = 0;
+  for (const program::Variant& v : impl_->program.variants) {
+    if (v.kind == program::VariantKind::kDecode && v.context >= context) {
+      context = v.context;
+      cycles = v.static_latency_cycles;
+    }
+  }
+  return cycles;
+}
+
 std::vector<ProgramVariant> Program::variants() const {
   std::vector<ProgramVariant> out;
   for (const program::Variant& v : impl_->program.variants) {

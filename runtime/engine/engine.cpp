@@ -70,11 +70,12 @@ struct Engine::Impl {
   std::optional<runtime::BatchRunner> runner;
   std::unique_ptr<kernels::ThreadPool> pool;  // samples a step's rows in parallel
   std::uint32_t n_vocab = 0;
-  std::uint32_t chunk = 0;  // prefill rows; 0: no prefill variant
+  std::vector<std::uint32_t> chunks;  // rows of the prefill variants, most first
   std::size_t max_waiting = 0;
   bool background = false;
   bool all_logits = false;
   bool record_steps = false;
+  std::function<void(const StepReport&)> on_step;
 
   std::mutex step_mu;  // one step at a time
   mutable std::mutex mu;  // everything below
@@ -159,6 +160,12 @@ struct Engine::Impl {
 Result<std::size_t> Engine::Impl::step() {
   std::lock_guard<std::mutex> stepping(step_mu);
   const auto t0 = Clock::now();
+  StepReport report;
+  double device_before = 0.0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    device_before = stats.device_seconds;
+  }
   // Under the lock: admit waiting requests, then what each slot feeds.
   std::vector<runtime::BatchRunner::Entry> entries;
   std::vector<RequestId> owners;
@@ -180,7 +187,13 @@ Result<std::size_t> Engine::Impl::step() {
       if (q.fed < q.out.prompt_tokens) {
         // history is the prompt until the first token is chosen.
         const std::size_t left = q.out.prompt_tokens - q.fed;
-        const std::size_t n = chunk >= 2 && left >= chunk ? chunk : 1;
+        std::size_t n = 1;
+        for (std::uint32_t c : chunks) {
+          if (c <= left) {
+            n = c;
+            break;
+          }
+        }
         feed.assign(q.history.begin() + static_cast<std::ptrdiff_t>(q.fed),
                     q.history.begin() + static_cast<std::ptrdiff_t>(q.fed + n));
       } else {
@@ -213,6 +226,7 @@ Result<std::size_t> Engine::Impl::step() {
     std::uint32_t decode_rows = 0;
     for (const std::vector<TokenId>& f : feeds) decode_rows += f.size() == 1 ? 1 : 0;
     stats.decode_occupancy.push_back(decode_rows);
+    report.decode_rows = decode_rows;
     // Entry i's logit rows: all its tokens' when it asked for them, else
     // one (the runner's layout).
     std::vector<std::size_t> first_row(entries.size() + 1, 0);
@@ -233,6 +247,7 @@ Result<std::size_t> Engine::Impl::step() {
       const bool reading = q.fed < q.out.prompt_tokens;
       if (reading) {
         q.fed += feeds[i].size();
+        report.prompt_tokens += static_cast<std::uint32_t>(feeds[i].size());
       } else {
         q.next.reset();
       }
@@ -268,12 +283,15 @@ Result<std::size_t> Engine::Impl::step() {
   {
     std::lock_guard<std::mutex> lock(mu);
     ++stats.steps;
-    stats.step_seconds += seconds_since(t0);
+    report.seconds = seconds_since(t0);
+    report.device_seconds = stats.device_seconds - device_before;
+    stats.step_seconds += report.seconds;
     live = queue.size();
     for (const auto& owner : slot_owner) live += owner ? 1 : 0;
   }
   for (auto& [cb, rows] : logit_calls) cb(rows);
   dispatch(calls);
+  if (on_step && !entries.empty()) on_step(report);
   return live;
 }
 
@@ -398,8 +416,10 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineO
                        runtime::BatchRunner::create(*impl->device, *impl->program, impl->n_vocab));
   impl->runner.emplace(std::move(runner));
   for (const ProgramVariant& v : impl->program->variants()) {
-    if (v.prefill && v.rows >= 2) impl->chunk = std::max(impl->chunk, v.rows);
+    if (v.prefill && v.rows >= 2) impl->chunks.push_back(v.rows);
   }
+  std::sort(impl->chunks.begin(), impl->chunks.end(), std::greater<>());
+  impl->chunks.erase(std::unique(impl->chunks.begin(), impl->chunks.end()), impl->chunks.end());
   impl->slot_owner.resize(impl->program->slots());
   impl->max_waiting = o.max_waiting;
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -407,6 +427,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineO
   impl->background = o.background;
   impl->all_logits = o.all_logits;
   impl->record_steps = o.record_steps;
+  impl->on_step = o.on_step;
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
   if (o.background) {
     Impl* e = engine->impl_.get();

@@ -154,12 +154,33 @@ TEST(Compiler, VariantsCoverEveryBucketAndAPrefillChunk) {
   const program::Program p = compile_ok(m, "cpu-host", o).program;
   std::vector<std::string> names;
   for (const program::Variant& v : p.variants) names.push_back(v.name);
-  // A small model gets a prefill chunk at every bucket, the largest last.
-  EXPECT_EQ(names, (std::vector<std::string>{"decode.ctx128", "decode.ctx256", "decode.ctx512",
-                                             "prefill.ctx128", "prefill.ctx256", "prefill.ctx512"}));
-  // Attention over a larger bucket can only take longer.
-  EXPECT_LE(p.variants[0].static_latency_cycles, p.variants[2].static_latency_cycles);
-  EXPECT_LE(p.variants[3].static_latency_cycles, p.variants[5].static_latency_cycles);
+  // A small model gets a prefill chunk at every bucket, then tail variants
+  // of half a chunk, a quarter, ... 2 rows at every bucket, the largest
+  // chunk last.
+  std::vector<std::string> want = {"decode.ctx128", "decode.ctx256", "decode.ctx512", "prefill.ctx128", "prefill.ctx256"};
+  for (const char* b : {"128", "256", "512"}) {
+    for (const char* r : {"64", "32", "16", "8", "4", "2"}) want.push_back(std::string("prefill.ctx") + b + ".rows" + r);
+  }
+  want.push_back("prefill.ctx512");
+  EXPECT_EQ(names, want);
+  auto latency = [&](const std::string& name) {
+    for (const program::Variant& v : p.variants) {
+      if (v.name == name) return v.static_latency_cycles;
+    }
+    ADD_FAILURE() << "no variant " << name;
+    return std::uint64_t{0};
+  };
+  // Attention over a larger bucket can only take longer, and so can more rows.
+  EXPECT_LE(latency("decode.ctx128"), latency("decode.ctx512"));
+  EXPECT_LE(latency("prefill.ctx128"), latency("prefill.ctx512"));
+  EXPECT_LE(latency("prefill.ctx128.rows2"), latency("prefill.ctx128.rows64"));
+  EXPECT_LE(latency("prefill.ctx128.rows64"), latency("prefill.ctx128"));
+  for (const program::Variant& v : p.variants) {
+    if (v.name.find(".rows") != std::string::npos) {
+      EXPECT_EQ(v.kind, program::VariantKind::kPrefill) << v.name;
+      EXPECT_EQ(v.name, "prefill.ctx" + std::to_string(v.context) + ".rows" + std::to_string(v.rows));
+    }
+  }
 }
 
 TEST(Compiler, CapacityErrorSaysWhatIsNeededAndTheLeastChips) {

@@ -5,6 +5,8 @@
 // bad use gets a clear error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "include/lpu/device.h"
 #include "include/lpu/int8_session.h"
 #include "lib/compiler/compiler.h"
@@ -109,7 +111,14 @@ TEST_P(DeviceConformance, PromptAnd64DecodeStepsEqualTheInt8Pass) {
   }
   EXPECT_EQ(runner->steps().back().variant, "decode.ctx" + std::to_string(c.context));
   if (c.context > 128) {
-    EXPECT_EQ(runner->steps()[1].variant, "decode.ctx128");
+    // The prompt's tail ran through prefill variants of fewer rows at the
+    // smallest bucket, and so does the first decode step.
+    const std::vector<StepCounters>& steps = runner->steps();
+    auto first_decode = std::find_if(steps.begin(), steps.end(),
+                                     [](const StepCounters& s) { return s.variant.rfind("decode", 0) == 0; });
+    ASSERT_NE(first_decode, steps.end());
+    EXPECT_EQ(first_decode->variant, "decode.ctx128");
+    for (auto it = steps.begin(); it != first_decode; ++it) EXPECT_EQ(it->variant.rfind("prefill.ctx128", 0), 0u) << it->variant;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "include/lpu/engine.h"
@@ -114,8 +115,8 @@ TEST(Engine, TheQueueIsBoundedAndServedInOrder) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(c.status().message().find("max_waiting"), std::string::npos);
-  // A prompt shorter than a chunk goes one token per step: three steps.
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e->step().ok());
+  // A 3-token prompt: a 2-row tail prefill, then a decode step.
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(e->step().ok());
   EXPECT_EQ(e->output(*a)->tokens.size(), 1u);  // the first come runs first
   EXPECT_TRUE(e->output(*b)->tokens.empty());
   ASSERT_TRUE(e->run().ok());
@@ -134,7 +135,9 @@ TEST(Engine, CancelFreesTheSlotAtOnce) {
   next.max_tokens = 6;
   auto a = e->submit(longer);
   auto b = e->submit(next);
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(e->step().ok());  // 3 prompt tokens, then 2 generated
+  // The 3-token prompt in two steps (2 rows, then 1, which gives the first
+  // token), then one more token.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e->step().ok());
   EXPECT_EQ(e->running(), 1u);
   ASSERT_TRUE(e->cancel(*a).ok());
   EXPECT_EQ(e->running(), 0u);
@@ -183,6 +186,12 @@ TEST(Engine, RunsASavedProgramAndRefusesAForeignOne) {
   auto e = make(m, o);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->program().hash(), program->hash());
+  const std::vector<ProgramVariant> variants = program->variants();
+  const auto largest = std::max_element(variants.begin(), variants.end(), [](const ProgramVariant& a, const ProgramVariant& b) {
+    return std::make_tuple(!a.prefill, a.context) < std::make_tuple(!b.prefill, b.context);
+  });
+  EXPECT_EQ(largest->name, "decode.ctx256");
+  EXPECT_EQ(e->program().decode_latency_cycles(), largest->static_latency_cycles);
   Request r;
   r.prompt = {4, 8, 15, 16, 23, 42};
   r.max_tokens = 12;
@@ -244,9 +253,9 @@ TEST(Engine, CallbacksEndWithOneStopEvent) {
     ASSERT_TRUE(id.ok());
     ids.push_back(*id);
   }
-  // A chunk of 128, then the tail a token per step: after two steps the
-  // 130-token prompt is still being read.
-  for (int k = 0; k < 2; ++k) ASSERT_TRUE(e->step().ok());
+  // A chunk of 128, then a 2-row tail: after one step the 130-token prompt
+  // is still being read.
+  ASSERT_TRUE(e->step().ok());
   ASSERT_TRUE(e->cancel(ids[1]).ok());
   ASSERT_TRUE(e->run().ok());
   for (std::size_t i = 0; i < 2; ++i) {
