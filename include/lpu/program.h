@@ -48,7 +48,9 @@ struct CompileOptions {
   /// default only the last row's, the one the next token needs.
   bool all_logits = false;
   /// Load an earlier compile of the same inputs from the Program cache
-  /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there.
+  /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there;
+  /// the cache keeps to $LPU_CACHE_MAX_BYTES (default 2 GiB), deleting the
+  /// least recently used Programs.
   bool use_cache = true;
   /// Told the stages of a compile ("hashing model", "compiling" per
   /// variant, "loading Program" from the cache).

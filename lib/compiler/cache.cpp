@@ -1,8 +1,11 @@
 #include "lib/compiler/cache.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "lib/core/sha256.h"
 #include "lib/program/container.h"
@@ -24,6 +27,52 @@ std::filesystem::path cache_dir() {
   }
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home != nullptr ? home : ".") / ".cache" / "lpu" / "programs";
+}
+
+// The cache's budget: $LPU_CACHE_MAX_BYTES, else 2 GiB.
+std::uint64_t cache_budget() {
+  if (const char* b = std::getenv("LPU_CACHE_MAX_BYTES"); b != nullptr && *b != '\0') {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(b, &end, 10);
+    if (end != nullptr && *end == '\0') return v;
+  }
+  return std::uint64_t{2} << 30;
+}
+
+// Deletes the least recently used Programs (by modification time, which a
+// load refreshes) until the directory fits the budget; `keep` stays. Files
+// another process is reading or writing may vanish or fail to delete: a
+// cache miss only costs a compile.
+void evict(const std::filesystem::path& dir, const std::filesystem::path& keep) {
+  namespace fs = std::filesystem;
+  struct Entry {
+    fs::file_time_type time;
+    std::uint64_t bytes;
+    fs::path path;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() != ".lpuprog") continue;
+    std::error_code e1, e2;
+    const std::uint64_t bytes = it->file_size(e1);
+    const fs::file_time_type time = it->last_write_time(e2);
+    if (e1 || e2) continue;
+    total += bytes;
+    entries.push_back({time, bytes, it->path()});
+  }
+  const std::uint64_t budget = cache_budget();
+  if (total <= budget) return;
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.time != b.time ? a.time < b.time : a.path < b.path;
+  });
+  for (const Entry& e : entries) {
+    if (total <= budget) break;
+    if (e.path == keep) continue;
+    std::error_code removed;
+    if (fs::remove(e.path, removed)) total -= e.bytes;
+  }
 }
 
 }  // namespace
@@ -52,6 +101,9 @@ Result<program::Program> load_cached(const ModelInput& m, const target::Target& 
       p->meta.target_hash != target::target_hash(t)) {
     return not_found(path + ": stale");
   }
+  // Recently used entries are the last to be evicted.
+  std::error_code ec;
+  std::filesystem::last_write_time(path, std::filesystem::file_time_type::clock::now(), ec);
   return p;
 }
 
@@ -61,7 +113,9 @@ Status store_cached_bytes(const ModelInput& m, const target::Target& t, const Co
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return invalid_argument(path + ": cannot create the cache directory: " + ec.message());
-  return program::write_program_bytes(file_bytes, path);
+  LPU_TRY(program::write_program_bytes(file_bytes, path), "");
+  evict(std::filesystem::path(path).parent_path(), path);
+  return {};
 }
 
 Status store_cached(const ModelInput& m, const target::Target& t, const CompileOptions& o,

@@ -2,7 +2,10 @@
 // The Program cache: compiled Programs under ~/.cache/lpu/programs (or
 // $LPU_CACHE_DIR/programs), keyed by the model, the target, the options,
 // the Program format version and the compiler's own build, so that a
-// second run with the same inputs loads instead of compiling.
+// second run with the same inputs loads instead of compiling. The cache
+// keeps to a budget ($LPU_CACHE_MAX_BYTES, default 2 GiB): each store
+// deletes the least recently used Programs (a load counts as a use) until
+// the directory fits.
 
 #include <cstdint>
 #include <span>

@@ -3,6 +3,9 @@
 // resource once at a time, respects every data dependency, never beats
 // its lower bound, and compiles to the same bytes every time.
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
 #include <tbb/global_control.h>
 
 #include <set>
@@ -288,6 +291,39 @@ TEST(ProgramCache, StoresLoadsAndRefusesOtherInputs) {
   EXPECT_FALSE(compiler::load_cached(m, t, other).ok());
   EXPECT_FALSE(compiler::load_cached(m, *target::target_preset("tiny"), o).ok());
   EXPECT_NE(std::string(compiler::compiler_build_id()), "unknown");
+  ::unsetenv("LPU_CACHE_DIR");
+}
+
+// Over its budget, a store deletes the least recently used Programs; a
+// load counts as a use.
+TEST(ProgramCache, EvictsTheLeastRecentlyUsedOverItsBudget) {
+  const auto dir = testing::temp_dir() / "cache-evict";
+  std::filesystem::remove_all(dir);
+  ::setenv("LPU_CACHE_DIR", dir.c_str(), 1);
+  const compiler::ModelInput m = synthetic("tiny-dense");
+  const target::Target t = *target::target_preset("cpu-host");
+  std::vector<compiler::CompileOptions> opts(3);
+  for (std::size_t i = 0; i < opts.size(); ++i) {
+    opts[i].max_context = 128;
+    opts[i].slots = static_cast<std::uint32_t>(i + 1);
+  }
+  std::uintmax_t one = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(compiler::store_cached(m, t, opts[i], compile_ok(m, "cpu-host", opts[i]).program).ok());
+    one = std::max(one, std::filesystem::file_size(compiler::cache_path(m, t, opts[i])));
+  }
+  // Entry 0, stored first, is used last; then a third store must evict one
+  // of the first two to stay within room for two: entry 1.
+  const auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  std::filesystem::last_write_time(compiler::cache_path(m, t, opts[1]), old);
+  std::filesystem::last_write_time(compiler::cache_path(m, t, opts[0]), old - std::chrono::hours(1));
+  ASSERT_TRUE(compiler::load_cached(m, t, opts[0]).ok());
+  ::setenv("LPU_CACHE_MAX_BYTES", std::to_string(2 * one + one / 2).c_str(), 1);
+  ASSERT_TRUE(compiler::store_cached(m, t, opts[2], compile_ok(m, "cpu-host", opts[2]).program).ok());
+  EXPECT_TRUE(compiler::load_cached(m, t, opts[0]).ok());
+  EXPECT_FALSE(std::filesystem::exists(compiler::cache_path(m, t, opts[1])));
+  EXPECT_TRUE(compiler::load_cached(m, t, opts[2]).ok());
+  ::unsetenv("LPU_CACHE_MAX_BYTES");
   ::unsetenv("LPU_CACHE_DIR");
 }
 
