@@ -1,9 +1,16 @@
 // lpu convert SRC DST --type f32: rewrites a GGUF with every tensor
 // dequantised to F32 (metadata kept), e.g. to compare with an fp32 oracle.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "examples/lpu/command.h"
+#include "include/lpu/model.h"
+#include "include/lpu/tokenizer.h"
 #include "lib/gguf/rewrite.h"
+#include "lib/quant/smoothing.h"
 
 namespace lpu::cli {
 namespace {
@@ -12,11 +19,44 @@ struct ConvertOptions {
   std::string src;
   std::string dst;
   std::string type = "f32";
+  std::string smooth_text;
+  int smooth_tokens = 512;
+  double smooth_alpha = 0.5;
 };
+
+// How many channels of a site got a factor other than 1, and the range.
+void summarise(const char* site, const std::vector<std::vector<float>>& f) {
+  std::size_t changed = 0, total = 0;
+  int lo = 0, hi = 0;
+  for (const auto& layer : f) {
+    for (float x : layer) {
+      ++total;
+      const int e = static_cast<int>(std::lround(std::log2(x)));
+      changed += e != 0;
+      lo = std::min(lo, e);
+      hi = std::max(hi, e);
+    }
+  }
+  std::fprintf(stderr, "smoothing %-17s %zu of %zu channels scaled, factors 2^%d .. 2^%d\n", site, changed, total, lo, hi);
+}
 
 Status run_convert(const ConvertOptions& o) {
   if (o.type != "f32") return invalid_argument("--type '" + o.type + "' is not supported (expected f32)");
-  return gguf::rewrite_as_f32(o.src, o.dst);
+  if (o.smooth_text.empty()) return gguf::rewrite_as_f32(o.src, o.dst);
+  std::ifstream in(o.smooth_text, std::ios::binary);
+  if (!in) return not_found(o.smooth_text + ": cannot open (--smooth-text)");
+  std::stringstream text;
+  text << in.rdbuf();
+  LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.src));
+  LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
+  LPU_ASSIGN_OR_RETURN(std::vector<TokenId> ids, tok.encode(text.str(), {.add_bos = tok.default_add_bos()}));
+  if (ids.size() > static_cast<std::size_t>(o.smooth_tokens)) ids.resize(static_cast<std::size_t>(o.smooth_tokens));
+  LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing(model, ids, o.smooth_alpha));
+  summarise("attention input", f.attention_input);
+  summarise("attention output", f.attention_output);
+  summarise("ffn input", f.ffn_input);
+  summarise("down input", f.down_input);
+  return quant::write_smoothed_model(model, f, o.dst);
 }
 
 }  // namespace
@@ -27,6 +67,11 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_option("src", opts->src, "Input GGUF")->required();
   cmd->add_option("dst", opts->dst, "Output GGUF")->required();
   cmd->add_option("--type", opts->type, "Output tensor type (f32)");
+  cmd->add_option("--smooth-text", opts->smooth_text,
+                  "Fold activation smoothing (per-channel powers of two, calibrated on this text) into the weights");
+  cmd->add_option("--smooth-tokens", opts->smooth_tokens, "Calibration tokens at most (default 512)");
+  cmd->add_option("--smooth-alpha", opts->smooth_alpha, "How much of each outlier moves into the weights, 0..1 (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->callback([&action, opts] { action = [opts] { return run_convert(*opts); }; });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace lpu::reference {
 namespace {
@@ -39,13 +40,15 @@ MatrixRM attention(const ModelConfig& c, const MatrixRM& q, const MatrixRM& k_ca
   return out;
 }
 
-// silu(gate x) * (up x), then down: one row per token.
-MatrixRM swiglu(const FfnWeights& w, const MatrixRM& h) {
+// silu(gate x) * (up x), then down: one row per token. `seen` (when set)
+// observes the down projection's input.
+MatrixRM swiglu(const FfnWeights& w, const MatrixRM& h, const std::function<void(const MatrixRM&)>& seen = {}) {
   MatrixRM g = h * w.gate.transpose();
   const MatrixRM u = h * w.up.transpose();
   for (Eigen::Index r = 0; r < g.rows(); ++r) {
     for (Eigen::Index j = 0; j < g.cols(); ++j) g(r, j) = silu(g(r, j)) * u(r, j);
   }
+  if (seen) seen(g);
   return g * w.down.transpose();
 }
 
@@ -74,9 +77,10 @@ MatrixRM moe(const ModelConfig& c, const LayerWeights& l, const MatrixRM& h) {
 }
 
 void layer_forward(const ModelConfig& c, const LayerWeights& l, const Rope& rope, MatrixRM& k_cache,
-                   MatrixRM& v_cache, MatrixRM& x, int pos0) {
+                   MatrixRM& v_cache, MatrixRM& x, int pos0, int layer, ActivationObserver* observer) {
   MatrixRM h = x;
   rms_norm_rows(h, l.attn_norm, c.rms_eps);
+  if (observer != nullptr) observer->observe(layer, ActivationSite::kAttentionInput, h);
   MatrixRM q = h * l.wq.transpose();
   MatrixRM k = h * l.wk.transpose();
   const MatrixRM v = h * l.wv.transpose();
@@ -87,24 +91,33 @@ void layer_forward(const ModelConfig& c, const LayerWeights& l, const Rope& rope
   }
   k_cache.middleRows(pos0, x.rows()) = k;
   v_cache.middleRows(pos0, x.rows()) = v;
-  x += attention(c, q, k_cache, v_cache, pos0) * l.wo.transpose();
+  const MatrixRM a = attention(c, q, k_cache, v_cache, pos0);
+  if (observer != nullptr) observer->observe(layer, ActivationSite::kAttentionOutput, a);
+  x += a * l.wo.transpose();
 
   h = x;
   rms_norm_rows(h, l.ffn_norm, c.rms_eps);
-  x += c.is_moe() ? moe(c, l, h) : swiglu(l.ffn, h);
+  if (observer != nullptr) observer->observe(layer, ActivationSite::kFfnInput, h);
+  if (c.is_moe()) {
+    x += moe(c, l, h);
+  } else if (observer != nullptr) {
+    x += swiglu(l.ffn, h, [&](const MatrixRM& d) { observer->observe(layer, ActivationSite::kDownInput, d); });
+  } else {
+    x += swiglu(l.ffn, h);
+  }
 }
 
 }  // namespace
 
 MatrixRM forward_hidden(const ModelConfig& config, const Weights& weights, const Rope& rope,
-                        KvCache& cache, std::span<const TokenId> tokens, int pos0) {
+                        KvCache& cache, std::span<const TokenId> tokens, int pos0, ActivationObserver* observer) {
   MatrixRM x(static_cast<Eigen::Index>(tokens.size()), config.n_embd);
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     x.row(static_cast<Eigen::Index>(i)) = weights.token_embd.row(tokens[i]);
   }
   for (int il = 0; il < config.n_layer; ++il) {
     const auto l = static_cast<std::size_t>(il);
-    layer_forward(config, weights.layers[l], rope, cache.k[l], cache.v[l], x, pos0);
+    layer_forward(config, weights.layers[l], rope, cache.k[l], cache.v[l], x, pos0, il, observer);
   }
   rms_norm_rows(x, weights.output_norm, config.rms_eps);
   return x;

@@ -29,10 +29,27 @@ struct KvCache {
   std::vector<MatrixRM> v;
 };
 
+/// Where the inputs of a layer's weight matrices are observed.
+enum class ActivationSite {
+  kAttentionInput,  ///< rms_norm(x) * attn_norm: the input of Wq, Wk, Wv
+  kAttentionOutput, ///< attention's output: the input of Wo
+  kFfnInput,        ///< rms_norm(x) * ffn_norm: the input of the gate, up and router
+  kDownInput,       ///< silu(gate) * up: the input of Wdown (dense layers)
+};
+
+/// Sees the activations that feed each layer's matrices (calibration).
+class ActivationObserver {
+ public:
+  virtual ~ActivationObserver() = default;
+  /// One row per token.
+  virtual void observe(int layer, ActivationSite site, const MatrixRM& rows) = 0;
+};
+
 /// Runs `tokens` (already validated) at positions pos0, pos0+1, ... and
 /// returns the final-normalised hidden states, one row per token. Writes
 /// the tokens' keys and values into `cache`.
 MatrixRM forward_hidden(const ModelConfig& config, const Weights& weights, const Rope& rope,
-                        KvCache& cache, std::span<const TokenId> tokens, int pos0);
+                        KvCache& cache, std::span<const TokenId> tokens, int pos0,
+                        ActivationObserver* observer = nullptr);
 
 }  // namespace lpu::reference

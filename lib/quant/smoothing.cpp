@@ -1,0 +1,262 @@
+#include "lib/quant/smoothing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <new>
+
+#include "lib/gguf/rewrite.h"
+#include "lib/model/model_access.h"
+#include "lib/reference/forward.h"
+#include "lib/reference/weights.h"
+
+namespace lpu::quant {
+namespace {
+
+using reference::MatrixRM;
+
+// Factors stay within 2^-kMaxShift .. 2^kMaxShift.
+constexpr int kMaxShift = 16;
+
+std::vector<std::vector<float>> zeros(int layers, int channels) {
+  return std::vector<std::vector<float>>(static_cast<std::size_t>(layers),
+                                         std::vector<float>(static_cast<std::size_t>(channels), 0.0f));
+}
+
+// Keeps, per channel, the largest |value| seen.
+class MaxObserver final : public reference::ActivationObserver {
+ public:
+  explicit MaxObserver(ChannelValues& out) : out_(out) {}
+  void observe(int layer, reference::ActivationSite site, const MatrixRM& rows) override {
+    std::vector<float>& m = site_values(site)[static_cast<std::size_t>(layer)];
+    const Eigen::RowVectorXf col = rows.cwiseAbs().colwise().maxCoeff();
+    for (Eigen::Index j = 0; j < col.size(); ++j) m[static_cast<std::size_t>(j)] = std::max(m[static_cast<std::size_t>(j)], col(j));
+  }
+
+ private:
+  std::vector<std::vector<float>>& site_values(reference::ActivationSite s) {
+    switch (s) {
+      case reference::ActivationSite::kAttentionInput: return out_.attention_input;
+      case reference::ActivationSite::kAttentionOutput: return out_.attention_output;
+      case reference::ActivationSite::kFfnInput: return out_.ffn_input;
+      case reference::ActivationSite::kDownInput: return out_.down_input;
+    }
+    return out_.attention_input;
+  }
+  ChannelValues& out_;
+};
+
+// The largest |w| of each column (input channel) of `m`, merged into `into`.
+void column_max(const MatrixRM& m, std::vector<float>& into) {
+  if (m.size() == 0) return;
+  const Eigen::RowVectorXf col = m.cwiseAbs().colwise().maxCoeff();
+  for (Eigen::Index j = 0; j < col.size(); ++j) into[static_cast<std::size_t>(j)] = std::max(into[static_cast<std::size_t>(j)], col(j));
+}
+
+// x^alpha / w^(1 - alpha) rounded to a power of two; 1 where either side
+// is zero.
+float factor(float x, float w, double alpha) {
+  if (!(x > 0.0f) || !(w > 0.0f) || !std::isfinite(x) || !std::isfinite(w)) return 1.0f;
+  const double shift = std::round(alpha * std::log2(static_cast<double>(x)) - (1.0 - alpha) * std::log2(static_cast<double>(w)));
+  return std::ldexp(1.0f, static_cast<int>(std::clamp(shift, -double{kMaxShift}, double{kMaxShift})));
+}
+
+std::vector<float> factors_of(const std::vector<float>& x, const std::vector<float>& w, double alpha) {
+  std::vector<float> s(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) s[j] = factor(x[j], w[j], alpha);
+  return s;
+}
+
+void scale_columns(MatrixRM& m, const std::vector<float>& s) {
+  for (Eigen::Index j = 0; j < m.cols(); ++j) m.col(j) *= s[static_cast<std::size_t>(j)];
+}
+
+void divide_rows(MatrixRM& m, const std::vector<float>& s) {
+  for (Eigen::Index i = 0; i < m.rows(); ++i) m.row(i) /= s[static_cast<std::size_t>(i)];
+}
+
+// The attention output's factor for KV channel `c` (head g, dim d): the
+// factor of its group's first query head.
+float kv_factor(const ModelConfig& c, const std::vector<float>& s, std::size_t kv_channel) {
+  const std::size_t hd = static_cast<std::size_t>(c.head_dim);
+  const std::size_t group = static_cast<std::size_t>(c.n_head / c.n_head_kv);
+  return s[(kv_channel / hd) * group * hd + kv_channel % hd];
+}
+
+// "blk.N.<suffix>.weight" -> (N, suffix); N = -1 otherwise.
+std::pair<int, std::string_view> parse_tensor(std::string_view name) {
+  constexpr std::string_view kPrefix = "blk.", kSuffix = ".weight";
+  if (name.substr(0, kPrefix.size()) != kPrefix || name.size() < kPrefix.size() + kSuffix.size() ||
+      name.substr(name.size() - kSuffix.size()) != kSuffix) {
+    return {-1, {}};
+  }
+  std::size_t i = kPrefix.size();
+  int n = 0;
+  bool digits = false;
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && n < 1'000'000) {
+    n = n * 10 + (name[i++] - '0');
+    digits = true;
+  }
+  if (!digits || i >= name.size() || name[i] != '.') return {-1, {}};
+  return {n, name.substr(i + 1, name.size() - kSuffix.size() - i - 1)};
+}
+
+}  // namespace
+
+Result<ChannelValues> activation_maxima(const Model& model, const reference::Weights& w,
+                                        std::span<const TokenId> tokens) {
+  const ModelConfig& c = model.config();
+  if (tokens.empty()) return invalid_argument(model.path() + ": calibration: no tokens");
+  for (TokenId t : tokens) {
+    if (t < 0 || t >= c.n_vocab) return out_of_range(model.path() + ": calibration: token id " + std::to_string(t) + " outside the vocabulary");
+  }
+  try {
+    reference::Rope rope(c, w.rope_freqs);
+    reference::KvCache cache;
+    const auto n = static_cast<Eigen::Index>(tokens.size());
+    const Eigen::Index kv_dim = static_cast<Eigen::Index>(c.n_head_kv) * c.head_dim;
+    for (int il = 0; il < c.n_layer; ++il) {
+      cache.k.push_back(MatrixRM::Zero(n, kv_dim));
+      cache.v.push_back(MatrixRM::Zero(n, kv_dim));
+    }
+    ChannelValues out;
+    out.attention_input = zeros(c.n_layer, c.n_embd);
+    out.attention_output = zeros(c.n_layer, c.n_head * c.head_dim);
+    out.ffn_input = zeros(c.n_layer, c.n_embd);
+    if (!c.is_moe()) out.down_input = zeros(c.n_layer, c.n_ff);
+    MaxObserver observer(out);
+    (void)reference::forward_hidden(c, w, rope, cache, tokens, 0, &observer);
+    return out;
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted(model.path() + ": calibration: out of memory for the fp32 reference");
+  }
+}
+
+Result<ChannelValues> calibrate_smoothing(const Model& model, std::span<const TokenId> tokens, double alpha) {
+  try {
+    LPU_ASSIGN_OR_RETURN(reference::Weights w, reference::load_weights(model::model_file(model), model.config()));
+    LPU_ASSIGN_OR_RETURN(ChannelValues x, activation_maxima(model, w, tokens));
+    return smoothing_factors(model.config(), w, x, alpha);
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted(model.path() + ": calibration: out of memory for the fp32 weights");
+  }
+}
+
+ChannelValues smoothing_factors(const ModelConfig& c, const reference::Weights& w, const ChannelValues& x, double alpha) {
+  ChannelValues s;
+  for (int il = 0; il < c.n_layer; ++il) {
+    const auto l = static_cast<std::size_t>(il);
+    const reference::LayerWeights& lw = w.layers[l];
+    std::vector<float> wa(static_cast<std::size_t>(c.n_embd), 0.0f);
+    for (const MatrixRM* m : {&lw.wq, &lw.wk, &lw.wv}) column_max(*m, wa);
+    s.attention_input.push_back(factors_of(x.attention_input[l], wa, alpha));
+
+    std::vector<float> wf(static_cast<std::size_t>(c.n_embd), 0.0f);
+    if (c.is_moe()) {
+      column_max(lw.router, wf);
+      for (const reference::FfnWeights& e : lw.experts) {
+        column_max(e.gate, wf);
+        column_max(e.up, wf);
+      }
+    } else {
+      column_max(lw.ffn.gate, wf);
+      column_max(lw.ffn.up, wf);
+      std::vector<float> wd(static_cast<std::size_t>(c.n_ff), 0.0f);
+      column_max(lw.ffn.down, wd);
+      s.down_input.push_back(factors_of(x.down_input[l], wd, alpha));
+    }
+    s.ffn_input.push_back(factors_of(x.ffn_input[l], wf, alpha));
+
+    // Attention output: one factor per KV channel, from the largest
+    // activation and weight over the query heads that share it.
+    const std::size_t hd = static_cast<std::size_t>(c.head_dim);
+    const std::size_t group = static_cast<std::size_t>(c.n_head / c.n_head_kv);
+    std::vector<float> wo(static_cast<std::size_t>(c.n_head) * hd, 0.0f);
+    column_max(lw.wo, wo);
+    std::vector<float> so(wo.size(), 1.0f);
+    for (std::size_t g = 0; g < static_cast<std::size_t>(c.n_head_kv); ++g) {
+      for (std::size_t d = 0; d < hd; ++d) {
+        float xm = 0.0f, wm = 0.0f;
+        for (std::size_t h = g * group; h < (g + 1) * group; ++h) {
+          xm = std::max(xm, x.attention_output[l][h * hd + d]);
+          wm = std::max(wm, wo[h * hd + d]);
+        }
+        const float f = factor(xm, wm, alpha);
+        for (std::size_t h = g * group; h < (g + 1) * group; ++h) so[h * hd + d] = f;
+      }
+    }
+    s.attention_output.push_back(std::move(so));
+  }
+  return s;
+}
+
+void apply_smoothing(const ModelConfig& c, const ChannelValues& s, reference::Weights& w) {
+  for (int il = 0; il < c.n_layer; ++il) {
+    const auto l = static_cast<std::size_t>(il);
+    reference::LayerWeights& lw = w.layers[l];
+    for (Eigen::Index j = 0; j < lw.attn_norm.size(); ++j) lw.attn_norm(j) /= s.attention_input[l][static_cast<std::size_t>(j)];
+    for (MatrixRM* m : {&lw.wq, &lw.wk, &lw.wv}) scale_columns(*m, s.attention_input[l]);
+    std::vector<float> kv(static_cast<std::size_t>(lw.wv.rows()));
+    for (std::size_t i = 0; i < kv.size(); ++i) kv[i] = kv_factor(c, s.attention_output[l], i);
+    divide_rows(lw.wv, kv);
+    scale_columns(lw.wo, s.attention_output[l]);
+    for (Eigen::Index j = 0; j < lw.ffn_norm.size(); ++j) lw.ffn_norm(j) /= s.ffn_input[l][static_cast<std::size_t>(j)];
+    if (c.is_moe()) {
+      scale_columns(lw.router, s.ffn_input[l]);
+      for (reference::FfnWeights& e : lw.experts) {
+        scale_columns(e.gate, s.ffn_input[l]);
+        scale_columns(e.up, s.ffn_input[l]);
+      }
+    } else {
+      scale_columns(lw.ffn.gate, s.ffn_input[l]);
+      scale_columns(lw.ffn.up, s.ffn_input[l]);
+      divide_rows(lw.ffn.up, s.down_input[l]);
+      scale_columns(lw.ffn.down, s.down_input[l]);
+    }
+  }
+}
+
+void smooth_gguf_row(const ModelConfig& c, const ChannelValues& s, const gguf::TensorInfo& t, std::uint64_t row,
+                     std::span<float> v) {
+  const auto [layer, what] = parse_tensor(t.name);
+  if (layer < 0 || layer >= c.n_layer) return;
+  const auto l = static_cast<std::size_t>(layer);
+  auto scale = [&](const std::vector<float>& f) {
+    for (std::size_t j = 0; j < v.size() && j < f.size(); ++j) v[j] *= f[j];
+  };
+  auto divide = [&](const std::vector<float>& f) {
+    for (std::size_t j = 0; j < v.size() && j < f.size(); ++j) v[j] /= f[j];
+  };
+  if (what == "attn_norm") {
+    divide(s.attention_input[l]);
+  } else if (what == "attn_q" || what == "attn_k") {
+    scale(s.attention_input[l]);
+  } else if (what == "attn_v") {
+    scale(s.attention_input[l]);
+    const float f = kv_factor(c, s.attention_output[l], static_cast<std::size_t>(row));
+    for (float& x : v) x /= f;
+  } else if (what == "attn_output") {
+    scale(s.attention_output[l]);
+  } else if (what == "ffn_norm") {
+    divide(s.ffn_input[l]);
+  } else if (what == "ffn_gate" || what == "ffn_gate_inp" || what == "ffn_gate_exps" || what == "ffn_up_exps") {
+    scale(s.ffn_input[l]);
+  } else if (what == "ffn_up") {
+    scale(s.ffn_input[l]);
+    if (!s.down_input.empty()) {
+      const float f = s.down_input[l][static_cast<std::size_t>(row)];
+      for (float& x : v) x /= f;
+    }
+  } else if (what == "ffn_down" && !s.down_input.empty()) {
+    scale(s.down_input[l]);
+  }
+}
+
+Status write_smoothed_model(const Model& model, const ChannelValues& s, const std::string& path) {
+  const ModelConfig c = model.config();
+  return gguf::rewrite_as_f32(model.path(), path, [&c, &s](const gguf::TensorInfo& t, std::uint64_t row, std::span<float> v) {
+    smooth_gguf_row(c, s, t, row, v);
+  });
+}
+
+}  // namespace lpu::quant
