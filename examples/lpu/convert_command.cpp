@@ -11,6 +11,7 @@
 #include "include/lpu/tokenizer.h"
 #include "lib/gguf/rewrite.h"
 #include "lib/quant/smoothing.h"
+#include "lib/reference/weights.h"
 
 namespace lpu::cli {
 namespace {
@@ -22,7 +23,31 @@ struct ConvertOptions {
   std::string smooth_text;
   int smooth_tokens = 512;
   double smooth_alpha = 0.5;
+  std::int64_t rotate_seed = -1;
+  int fake_quant = 0;
 };
+
+// Rounds every weight matrix's rows to int8 in groups of g (amax / 127,
+// round half away from zero) and back: the weights' share of the int8
+// error, seen through the fp32 reference.
+void fake_quantize(reference::Weights& w, int g) {
+  auto rows = [g](reference::MatrixRM& m) {
+    for (Eigen::Index r = 0; r < m.rows(); ++r) {
+      for (Eigen::Index k0 = 0; k0 < m.cols(); k0 += g) {
+        const Eigen::Index n = std::min<Eigen::Index>(g, m.cols() - k0);
+        auto seg = m.row(r).segment(k0, n);
+        const float scale = seg.cwiseAbs().maxCoeff() / 127.0f;
+        if (scale == 0.0f) continue;
+        for (Eigen::Index k = 0; k < n; ++k) seg(k) = std::round(seg(k) / scale) * scale;
+      }
+    }
+  };
+  for (reference::LayerWeights& l : w.layers) {
+    for (reference::MatrixRM* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn.gate, &l.ffn.up, &l.ffn.down}) rows(*m);
+  }
+  if (w.output.size() == 0) w.output = w.token_embd;
+  rows(w.output);
+}
 
 // How many channels of a site got a factor other than 1, and the range.
 void summarise(const char* site, const std::vector<std::vector<float>>& f) {
@@ -42,7 +67,14 @@ void summarise(const char* site, const std::vector<std::vector<float>>& f) {
 
 Status run_convert(const ConvertOptions& o) {
   if (o.type != "f32") return invalid_argument("--type '" + o.type + "' is not supported (expected f32)");
-  if (o.smooth_text.empty()) return gguf::rewrite_as_f32(o.src, o.dst);
+  if (o.smooth_text.empty() && o.rotate_seed < 0 && o.fake_quant == 0) return gguf::rewrite_as_f32(o.src, o.dst);
+  if (o.smooth_text.empty()) {
+    LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.src));
+    LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
+    if (o.rotate_seed >= 0) quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
+    if (o.fake_quant > 0) fake_quantize(w, o.fake_quant);
+    return quant::write_weights(model, w, o.dst);
+  }
   std::ifstream in(o.smooth_text, std::ios::binary);
   if (!in) return not_found(o.smooth_text + ": cannot open (--smooth-text)");
   std::stringstream text;
@@ -51,12 +83,17 @@ Status run_convert(const ConvertOptions& o) {
   LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
   LPU_ASSIGN_OR_RETURN(std::vector<TokenId> ids, tok.encode(text.str(), {.add_bos = tok.default_add_bos()}));
   if (ids.size() > static_cast<std::size_t>(o.smooth_tokens)) ids.resize(static_cast<std::size_t>(o.smooth_tokens));
-  LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing(model, ids, o.smooth_alpha));
+  LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
+  LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing_of(model, w, ids, o.smooth_alpha));
   summarise("attention input", f.attention_input);
   summarise("attention output", f.attention_output);
   summarise("ffn input", f.ffn_input);
   summarise("down input", f.down_input);
-  return quant::write_smoothed_model(model, f, o.dst);
+  if (o.rotate_seed < 0) return quant::write_smoothed_model(model, f, o.dst);
+  quant::apply_smoothing(model.config(), f, w);
+  quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
+  if (o.fake_quant > 0) fake_quantize(w, o.fake_quant);
+  return quant::write_weights(model, w, o.dst);
 }
 
 }  // namespace
@@ -72,6 +109,9 @@ void add_convert_command(CLI::App& app, Action& action) {
   cmd->add_option("--smooth-tokens", opts->smooth_tokens, "Calibration tokens at most (default 512)");
   cmd->add_option("--smooth-alpha", opts->smooth_alpha, "How much of each outlier moves into the weights, 0..1 (default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--fake-quant", opts->fake_quant, "Round weight matrices to int8 in groups of G and back (analysis)");
+  cmd->add_option("--rotate", opts->rotate_seed,
+                  "Rotate the residual stream by a random orthogonal matrix of this seed (after any smoothing)");
   cmd->callback([&action, opts] { action = [opts] { return run_convert(*opts); }; });
 }
 

@@ -10,6 +10,8 @@
 #include "kernels/activation/silu_mul.h"
 #include "kernels/math/exp.h"
 #include "kernels/math/exp_kernel-inl.h"
+#include "kernels/float/row_max-inl.h"
+#include "kernels/float/row_max.h"
 #include "kernels/norm/rmsnorm-inl.h"
 #include "kernels/norm/rmsnorm.h"
 #include "kernels/rope/rope-inl.h"
@@ -34,6 +36,7 @@
   void add_f32_x16_##isa(const float* a, const float* b, std::size_t n, float* y) {             \
     add_f32_body<F>(a, b, n, y);                                                                \
   }                                                                                             \
+  float max_f32_x16_##isa(const float* x, std::size_t n) { return max_f32_body<F>(x, n); }      \
   void rope_norm_f32_x16_##isa(float* x, std::size_t n_heads, std::size_t head_dim,             \
                                std::size_t n_dims, const float* cos_sin) {                      \
     rope_norm_f32_body<F>(x, n_heads, head_dim, n_dims, cos_sin);                               \

@@ -2,6 +2,7 @@
 
 #include "kernels/activation/add.h"
 #include "kernels/activation/silu_mul.h"
+#include "kernels/float/row_max.h"
 #include "kernels/math/exp.h"
 #include "kernels/norm/rmsnorm.h"
 #include "kernels/rope/rope.h"
@@ -14,7 +15,8 @@ namespace {
 #define LPU_FLOAT_TABLE(level, isa)                                         \
   FloatKernels {                                                            \
     level, exp_f32_x16_##isa, rmsnorm_f32_x16_##isa, softmax_f32_x16_##isa, \
-        silu_mul_f32_x16_##isa, add_f32_x16_##isa, rope_norm_f32_x16_##isa, \
+        silu_mul_f32_x16_##isa, add_f32_x16_##isa, max_f32_x16_##isa,        \
+        rope_norm_f32_x16_##isa,                                            \
         rope_neox_f32_x16_##isa, router_topk_f32_x16_##isa                  \
   }
 

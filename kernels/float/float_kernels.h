@@ -24,6 +24,8 @@ struct FloatKernels {
   void (*silu_mul)(const float* gate, const float* up, std::size_t n, float* y);
   /// kernels/activation/add.h
   void (*add)(const float* a, const float* b, std::size_t n, float* y);
+  /// kernels/float/row_max.h
+  float (*max)(const float* x, std::size_t n);
   /// kernels/rope/rope.h, NORM mode (adjacent pairs)
   void (*rope_norm)(float* x, std::size_t n_heads, std::size_t head_dim, std::size_t n_dims,
                     const float* cos_sin);

@@ -6,6 +6,9 @@
 #include <new>
 
 #include "lib/gguf/rewrite.h"
+#include "lib/gguf/writer.h"
+
+#include <Eigen/QR>
 #include "lib/model/model_access.h"
 #include "lib/reference/forward.h"
 #include "lib/reference/weights.h"
@@ -130,6 +133,20 @@ Result<ChannelValues> activation_maxima(const Model& model, const reference::Wei
   } catch (const std::bad_alloc&) {
     return resource_exhausted(model.path() + ": calibration: out of memory for the fp32 reference");
   }
+}
+
+Result<reference::Weights> load_fp32_weights(const Model& model) {
+  try {
+    return reference::load_weights(model::model_file(model), model.config());
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted(model.path() + ": out of memory for the fp32 weights");
+  }
+}
+
+Result<ChannelValues> calibrate_smoothing_of(const Model& model, const reference::Weights& w,
+                                             std::span<const TokenId> tokens, double alpha) {
+  LPU_ASSIGN_OR_RETURN(ChannelValues x, activation_maxima(model, w, tokens));
+  return smoothing_factors(model.config(), w, x, alpha);
 }
 
 Result<ChannelValues> calibrate_smoothing(const Model& model, std::span<const TokenId> tokens, double alpha) {
@@ -257,6 +274,133 @@ Status write_smoothed_model(const Model& model, const ChannelValues& s, const st
   return gguf::rewrite_as_f32(model.path(), path, [&c, &s](const gguf::TensorInfo& t, std::uint64_t row, std::span<float> v) {
     smooth_gguf_row(c, s, t, row, v);
   });
+}
+
+}  // namespace lpu::quant
+
+namespace lpu::quant {
+namespace {
+
+// A random orthogonal n x n matrix: QR of a Gaussian matrix drawn from a
+// fixed-seed generator, with the signs of R's diagonal folded into Q.
+MatrixRM random_orthogonal(Eigen::Index n, std::uint64_t seed) {
+  std::uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+  auto uniform = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return (static_cast<double>(x >> 11) + 0.5) / 9007199254740992.0;
+  };
+  Eigen::MatrixXd g(n, n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      g(i, j) = std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
+    }
+  }
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr(g);
+  Eigen::MatrixXd q = qr.householderQ();
+  const Eigen::MatrixXd r = qr.matrixQR().triangularView<Eigen::Upper>();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (r(j, j) < 0) q.col(j) *= -1.0;
+  }
+  return q.cast<float>();
+}
+
+void fold_norm(Eigen::VectorXf& g, std::initializer_list<MatrixRM*> readers) {
+  for (MatrixRM* m : readers) {
+    for (Eigen::Index j = 0; j < m->cols(); ++j) m->col(j) *= g(j);
+  }
+  g.setOnes();
+}
+
+}  // namespace
+
+void apply_rotation(const ModelConfig& c, std::uint64_t seed, reference::Weights& w) {
+  const MatrixRM r = random_orthogonal(c.n_embd, seed);
+  for (reference::LayerWeights& l : w.layers) {
+    fold_norm(l.attn_norm, {&l.wq, &l.wk, &l.wv});
+    for (MatrixRM* m : {&l.wq, &l.wk, &l.wv}) *m = *m * r;
+    l.wo = r.transpose() * l.wo;
+    if (c.is_moe()) {
+      std::vector<MatrixRM*> readers = {&l.router};
+      for (reference::FfnWeights& e : l.experts) {
+        readers.push_back(&e.gate);
+        readers.push_back(&e.up);
+      }
+      for (MatrixRM* m : readers) {
+        for (Eigen::Index j = 0; j < m->cols(); ++j) m->col(j) *= l.ffn_norm(j);
+        *m = *m * r;
+      }
+      l.ffn_norm.setOnes();
+      for (reference::FfnWeights& e : l.experts) e.down = r.transpose() * e.down;
+    } else {
+      fold_norm(l.ffn_norm, {&l.ffn.gate, &l.ffn.up});
+      l.ffn.gate = l.ffn.gate * r;
+      l.ffn.up = l.ffn.up * r;
+      l.ffn.down = r.transpose() * l.ffn.down;
+    }
+  }
+  if (w.output.size() == 0) w.output = w.token_embd;  // untie: the head folds the output norm
+  fold_norm(w.output_norm, {&w.output});
+  w.output = w.output * r;
+  w.token_embd = w.token_embd * r;
+}
+
+Status write_weights(const Model& model, const reference::Weights& w, const std::string& path) {
+  const ModelConfig& c = model.config();
+  const gguf::File& in = model::model_file(model);
+  gguf::Writer out;
+  for (const gguf::KeyValue& kv : in.metadata()) {
+    if (kv.key.rfind("split.", 0) == 0 || kv.key == "general.file_type") continue;
+    out.set(kv.key, kv.value);
+  }
+  out.set_u32("general.file_type", 0);
+  auto put = [&out](const std::string& name, const float* data, std::uint64_t cols, std::uint64_t rows,
+                    std::uint64_t mats = 1) {
+    std::vector<std::uint64_t> dims = {cols};
+    if (rows > 1 || mats > 1) dims.push_back(rows);
+    if (mats > 1) dims.push_back(mats);
+    return out.add_tensor_f32(name, dims, gguf::TensorType::kF32, std::span<const float>(data, cols * rows * mats));
+  };
+  auto mat = [&](const std::string& name, const MatrixRM& m) {
+    return put(name, m.data(), static_cast<std::uint64_t>(m.cols()), static_cast<std::uint64_t>(m.rows()));
+  };
+  auto vec = [&](const std::string& name, const Eigen::VectorXf& v) {
+    return put(name, v.data(), static_cast<std::uint64_t>(v.size()), 1);
+  };
+  LPU_TRY(mat("token_embd.weight", w.token_embd), path);
+  LPU_TRY(vec("output_norm.weight", w.output_norm), path);
+  if (w.output.size() != 0) LPU_TRY(mat("output.weight", w.output), path);
+  if (!w.rope_freqs.empty()) LPU_TRY(put("rope_freqs.weight", w.rope_freqs.data(), w.rope_freqs.size(), 1), path);
+  for (int il = 0; il < c.n_layer; ++il) {
+    const reference::LayerWeights& l = w.layers[static_cast<std::size_t>(il)];
+    auto name = [il](const char* what) { return "blk." + std::to_string(il) + "." + what + ".weight"; };
+    LPU_TRY(vec(name("attn_norm"), l.attn_norm), path);
+    LPU_TRY(mat(name("attn_q"), l.wq), path);
+    LPU_TRY(mat(name("attn_k"), l.wk), path);
+    LPU_TRY(mat(name("attn_v"), l.wv), path);
+    LPU_TRY(mat(name("attn_output"), l.wo), path);
+    LPU_TRY(vec(name("ffn_norm"), l.ffn_norm), path);
+    if (!c.is_moe()) {
+      LPU_TRY(mat(name("ffn_gate"), l.ffn.gate), path);
+      LPU_TRY(mat(name("ffn_up"), l.ffn.up), path);
+      LPU_TRY(mat(name("ffn_down"), l.ffn.down), path);
+      continue;
+    }
+    LPU_TRY(mat(name("ffn_gate_inp"), l.router), path);
+    for (const char* which : {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"}) {
+      std::vector<float> stacked;
+      std::uint64_t rows = 0, cols = 0;
+      for (const reference::FfnWeights& e : l.experts) {
+        const MatrixRM& m = std::string(which) == "ffn_gate_exps" ? e.gate : std::string(which) == "ffn_up_exps" ? e.up : e.down;
+        stacked.insert(stacked.end(), m.data(), m.data() + m.size());
+        rows = static_cast<std::uint64_t>(m.rows());
+        cols = static_cast<std::uint64_t>(m.cols());
+      }
+      LPU_TRY(put(name(which), stacked.data(), cols, rows, l.experts.size()), path);
+    }
+  }
+  return out.write(path);
 }
 
 }  // namespace lpu::quant

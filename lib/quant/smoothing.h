@@ -53,6 +53,14 @@ ChannelValues smoothing_factors(const ModelConfig& config, const reference::Weig
 /// The factors of `model` calibrated on `tokens` (both steps above).
 Result<ChannelValues> calibrate_smoothing(const Model& model, std::span<const TokenId> tokens, double alpha = 0.5);
 
+/// The activation maxima of `model` over `tokens` and its fp32 weights
+/// (loads the weights).
+Result<ChannelValues> calibrate_smoothing_of(const Model& model, const reference::Weights& weights,
+                                             std::span<const TokenId> tokens, double alpha = 0.5);
+
+/// Loads `model`'s fp32 weights.
+Result<reference::Weights> load_fp32_weights(const Model& model);
+
 /// Folds `factors` into fp32 weights.
 void apply_smoothing(const ModelConfig& config, const ChannelValues& factors, reference::Weights& weights);
 
@@ -63,5 +71,21 @@ void smooth_gguf_row(const ModelConfig& config, const ChannelValues& factors, co
 
 /// Writes `model` to `path` as an F32 GGUF with `factors` folded in.
 Status write_smoothed_model(const Model& model, const ChannelValues& factors, const std::string& path);
+
+}  // namespace lpu::quant
+
+namespace lpu::quant {
+
+/// Rotates the residual stream by a random orthogonal matrix R (seeded):
+/// the norm weights are folded into the matrices that read them (the
+/// norms become weightless, which commutes with R), every matrix reading
+/// the stream becomes W R, every matrix writing it R^T W, the embedding
+/// rows E R and the (untied) output head (W_out diag(g)) R. Exact in real
+/// arithmetic; spreads an outlier channel's magnitude over all channels.
+void apply_rotation(const ModelConfig& config, std::uint64_t seed, reference::Weights& weights);
+
+/// Writes fp32 `weights` of `model` to `path` as an F32 GGUF (metadata of
+/// the model's file; an untied output head when `weights` has one).
+Status write_weights(const Model& model, const reference::Weights& weights, const std::string& path);
 
 }  // namespace lpu::quant

@@ -18,24 +18,27 @@ constexpr int kMaxTopLogprobs = 20;
 // NaN sorts as the lowest logit, so a broken row cannot win a comparison.
 float ordered(float x) { return std::isnan(x) ? -INFINITY : x; }
 
-// The largest ordered value (exact, so the lanes' order does not matter).
-float row_max(const float* x, std::size_t n) {
-  constexpr std::size_t kLanes = 16;
-  float m[kLanes];
-  std::fill(m, m + kLanes, -INFINITY);
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (std::size_t j = 0; j < kLanes; ++j) m[j] = std::max(m[j], ordered(x[i + j]));
-  }
-  for (; i < n; ++i) m[0] = std::max(m[0], ordered(x[i]));
-  return *std::max_element(m, m + kLanes);
-}
+// The largest ordered value: the row-max kernel skips NaN, as ordered()
+// ranks it below everything (exact, so any order gives the same value).
+float row_max(const float* x, std::size_t n) { return kernels::float_kernels().max(x, n); }
 
-// The first index of the largest ordered value (the lowest id among equals).
+// The first index of the largest ordered value (the lowest id among
+// equals): the row-max kernel per chunk of 1024, then a scan of the first
+// chunk that holds the maximum.
 std::size_t row_argmax(const float* x, std::size_t n) {
-  const float mx = row_max(x, n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (ordered(x[i]) == mx) return i;
+  constexpr std::size_t kChunk = 1024;
+  thread_local std::vector<float> chunk_max;
+  chunk_max.clear();
+  float mx = -INFINITY;
+  for (std::size_t c = 0; c < n; c += kChunk) {
+    chunk_max.push_back(row_max(x + c, std::min(kChunk, n - c)));
+    mx = std::max(mx, chunk_max.back());
+  }
+  for (std::size_t k = 0; k < chunk_max.size(); ++k) {
+    if (chunk_max[k] != mx) continue;
+    for (std::size_t i = k * kChunk; i < std::min(n, (k + 1) * kChunk); ++i) {
+      if (ordered(x[i]) == mx) return i;
+    }
   }
   return 0;
 }
@@ -162,7 +165,21 @@ TokenId Sampler::draw(const std::vector<float>& l, std::uint64_t step) const {
     // Temperature alone: every token, by id, without an index list.
     const float mx = row_max(l.data(), nv);
     x.resize(nv);
-    for (std::size_t i = 0; i < nv; ++i) x[i] = (ordered(l[i]) - mx) / o.temperature;
+    // Simple loops, so that they vectorise; a NaN (ranked as -inf) is
+    // rare enough to be fixed in a second pass.
+    const float inv_t = 1.0f / o.temperature;
+    const float* li = l.data();
+    float* xi = x.data();
+    int nan = 0;
+    for (std::size_t i = 0; i < nv; ++i) {
+      xi[i] = (li[i] - mx) * inv_t;
+      nan |= li[i] != li[i];
+    }
+    if (nan != 0) {
+      for (std::size_t i = 0; i < nv; ++i) {
+        if (std::isnan(li[i])) xi[i] = -INFINITY;
+      }
+    }
     w.resize(nv);
     fp.exp(x.data(), nv, w.data());
     return static_cast<TokenId>(blocked_draw(w, nv, u));

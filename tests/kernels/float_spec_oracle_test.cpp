@@ -127,6 +127,28 @@ TEST(FloatSpecOracle, Softmax) {
   }
 }
 
+// The row maximum skips NaN; an empty or all-NaN row gives -inf.
+TEST(FloatSpecOracle, RowMax) {
+  for (const FloatKernels* k : tables()) {
+    for (std::size_t n : row_lengths()) {
+      auto x = random_floats(n, 9 + static_cast<std::uint32_t>(n), -20.0f, 20.0f);
+      const std::string what = std::string(isa_name(k->isa)) + " max n=" + std::to_string(n);
+      float want = -INFINITY;
+      for (float v : x) want = std::max(want, v);
+      EXPECT_EQ(k->max(x.data(), n), want) << what;
+      if (n == 0) continue;
+      x[n - 1] = 1000.0f;  // in the tail block
+      EXPECT_EQ(k->max(x.data(), n), 1000.0f) << what;
+      if (n >= 2) {
+        x[0] = NAN;
+        EXPECT_EQ(k->max(x.data(), n), 1000.0f) << what << " with a NaN";
+      }
+      std::fill(x.begin(), x.end(), NAN);
+      EXPECT_EQ(k->max(x.data(), n), -INFINITY) << what << " all NaN";
+    }
+  }
+}
+
 TEST(FloatSpecOracle, SiluMulAndAdd) {
   for (const FloatKernels* k : tables()) {
     for (std::size_t n : row_lengths()) {

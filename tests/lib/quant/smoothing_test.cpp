@@ -112,6 +112,37 @@ TEST(Smoothing, FactorsBalanceActivationAndWeight) {
   EXPECT_EQ(quant::smoothing_factors(c, *w, x, 1.0).attention_input[0][3], 64.0f);
 }
 
+// The rotation of the residual stream is exact in real arithmetic; in
+// float the dense products reassociate, so the logits move by rounding only.
+TEST(Rotation, KeepsTheLogitsAndWritesALoadableFile) {
+  for (const char* preset : {"tiny-dense", "tiny-moe"}) {
+    const Model m = testing::load_model(testing::synthetic_model_path(preset));
+    const ModelConfig& c = m.config();
+    auto w = reference::load_weights(model::model_file(m), c);
+    ASSERT_TRUE(w.ok());
+    reference::Weights r = *w;
+    quant::apply_rotation(c, 7, r);
+    EXPECT_FALSE(r.token_embd.isApprox(w->token_embd)) << "not rotated";
+    const std::vector<TokenId> tokens = testing::random_tokens(8, 20, c.n_vocab);
+    const MatrixRM a = hidden(c, *w, tokens) * w->lm_head().transpose();
+    const MatrixRM b = hidden(c, r, tokens) * r.lm_head().transpose();
+    const float range = a.maxCoeff() - a.minCoeff();
+    EXPECT_LE((a - b).cwiseAbs().maxCoeff(), 1e-4f * range) << preset;
+    const std::string out = (testing::temp_dir() / (std::string("rotated-") + preset + ".gguf")).string();
+    ASSERT_TRUE(quant::write_weights(m, r, out).ok());
+    const Model back = testing::load_model(out);
+    EXPECT_FALSE(back.config().tied_embeddings);
+    auto rb = ReferenceSession::create(back, 32);
+    ASSERT_TRUE(rb.ok()) << rb.status().to_string();
+    const std::vector<float> logits = *rb->forward(tokens, true);
+    float worst = 0.0f;
+    for (Eigen::Index i = 0; i < a.rows(); ++i) {
+      for (Eigen::Index j = 0; j < a.cols(); ++j) worst = std::max(worst, std::fabs(a(i, j) - logits[static_cast<std::size_t>(i * a.cols() + j)]));
+    }
+    EXPECT_LE(worst, 1e-4f * range) << preset;
+  }
+}
+
 TEST(Smoothing, ASmoothedFileGivesTheOriginalsLogits) {
   const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
   auto factors = quant::calibrate_smoothing(m, testing::random_tokens(6, 32, m.config().n_vocab));
