@@ -55,6 +55,7 @@ Result<RunResult> run(const Model& m, const Args& a, const std::vector<Request>&
   o.slots = slots;
   o.max_context = 128;
   o.threads = a.threads;
+  o.record_steps = true;
   LPU_ASSIGN_OR_RETURN(std::unique_ptr<Engine> e, Engine::create(m, o));
   std::vector<RequestId> ids;
   for (const Request& r : rs) {

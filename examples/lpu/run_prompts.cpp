@@ -47,6 +47,7 @@ Status run_prompts(const RunOptions& o) {
   e.kv = o.kv;
   e.threads = o.threads;
   e.max_waiting = requests.size();
+  e.record_steps = true;  // slot occupancy per step, printed below
   e.progress = terminal_progress_bar("lpu run");
   LPU_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::create(model, e));
   std::vector<RequestId> ids;

@@ -155,7 +155,7 @@ std::optional<ApiError> read_stop(const json& body, lpu::Request& r) {
 std::string error_body(const ApiError& e) {
   json err = {{"message", e.message}, {"type", e.type}, {"param", e.param.empty() ? json() : json(e.param)},
               {"code", e.code.empty() ? json() : json(e.code)}};
-  return json{{"error", err}}.dump();
+  return json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::optional<ApiError> parse_request(Endpoint endpoint, std::string_view text, const ServedModel& model,

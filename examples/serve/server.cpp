@@ -36,6 +36,14 @@ void respond_error(httplib::Response& res, const ApiError& e) {
   res.set_content(error_body(e), "application/json");
 }
 
+// A fixed label for /metrics: the routes, or "other" (never a client's path).
+std::string route_label(const std::string& path) {
+  for (const char* known : {"/v1/completions", "/v1/chat/completions", "/v1/models"}) {
+    if (path == known) return known;
+  }
+  return "other";
+}
+
 const char* endpoint_name(Endpoint e) {
   return e == Endpoint::kCompletions ? "/v1/completions" : "/v1/chat/completions";
 }
@@ -59,10 +67,12 @@ struct TokenClock {
 
 struct Server::Impl {
   ServeOptions options;
+  // Declared before the Engine, so destroyed after it: the Engine's thread
+  // reports every step to it until the Engine is gone.
+  Metrics metrics;
   std::optional<Model> model;
   std::unique_ptr<Engine> engine;
   ServedModel served;
-  Metrics metrics;
   double static_token_latency = 0.0;
   std::int64_t created = 0;
   httplib::Server http;
@@ -72,7 +82,9 @@ struct Server::Impl {
   std::mutex active_mu;
   std::set<RequestId> active;  // requests in flight, cancelled when the grace period ends
   std::condition_variable stopped_cv;
-  bool stopping = false;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> serving{false};     // serve() was called
+  std::atomic<bool> served_all{false};  // serve() has returned
   std::thread grace;
 
   void routes();
@@ -137,7 +149,13 @@ void Server::Impl::routes() {
   http.set_write_timeout(10, 0);
   http.set_keep_alive_timeout(5);
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (options.api_key.empty() || req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    if (stopping) {
+      respond_error(res, {503, "The server is shutting down", "server_error", "", "shutting_down"});
+      metrics.request_done(route_label(req.path), 503);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (options.api_key.empty()) return httplib::Server::HandlerResponse::Unhandled;
     const std::string auth = req.get_header_value("Authorization");
     const std::string prefix = "Bearer ";
     const bool ok = auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
@@ -145,15 +163,15 @@ void Server::Impl::routes() {
     if (ok) return httplib::Server::HandlerResponse::Unhandled;
     respond_error(res, {401, "Missing or wrong API key: send 'Authorization: Bearer <key>'", "invalid_request_error", "",
                         "invalid_api_key"});
-    metrics.request_done(req.path, 401);
+    metrics.request_done(route_label(req.path), 401);
     return httplib::Server::HandlerResponse::Handled;
   });
   // Errors httplib raises itself (no route, a body too large, a bad
   // request line) get an OpenAI-style body too.
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string message = "HTTP " + std::to_string(res.status);
-    if (res.status == 404) message = "No route for " + req.method + " " + req.path;
+    if (res.status == 404) message = "No such route (the API serves /v1/completions, /v1/chat/completions, /v1/models, /health and /metrics)";
     if (res.status == 413) message = "The request body is too large";
     if (res.status == 400) message = "The request is malformed";
     respond_error(res, {res.status, message, "invalid_request_error", "", ""});
@@ -170,7 +188,7 @@ void Server::Impl::routes() {
     const json model = {{"id", served.id}, {"object", "model"}, {"created", created}, {"owned_by", "lpu"},
                         {"max_context", served.max_context}};
     res.set_content(json{{"object", "list"}, {"data", json::array({model})}}.dump(), "application/json");
-    metrics.request_done(req.path, 200);
+    metrics.request_done("/v1/models", 200);
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     Metrics::Gauges g;
@@ -281,30 +299,38 @@ Status Server::bind() {
 int Server::port() const { return impl_->port; }
 
 Status Server::serve() {
-  if (!impl_->http.listen_after_bind()) {
-    std::lock_guard<std::mutex> lock(impl_->active_mu);
-    if (!impl_->stopping) return failed_precondition("the server stopped listening");
-  }
+  Impl& s = *impl_;
+  s.serving = true;
+  const bool listened = s.stopping ? true : s.http.listen_after_bind();
+  s.served_all = true;
+  if (!listened && !s.stopping) return failed_precondition("the server stopped listening");
   return {};
 }
 
 void Server::stop() {
   Impl& s = *impl_;
-  {
-    std::lock_guard<std::mutex> lock(s.active_mu);
-    if (s.stopping) return;
-    s.stopping = true;
-  }
-  // In-flight requests may finish within the grace period; then they are
-  // cancelled, which ends their streams and lets the listener drain.
+  if (s.stopping.exchange(true)) return;
+  // New /v1 requests now get 503. In-flight ones may finish within the
+  // grace period (streams keep their connections); then the rest are
+  // cancelled, which ends their streams, and the listener stops.
   s.grace = std::thread([&s] {
     std::unique_lock<std::mutex> lock(s.active_mu);
     s.stopped_cv.wait_for(lock, std::chrono::seconds(s.options.shutdown_grace_seconds), [&] { return s.active.empty(); });
-    const std::set<RequestId> left = s.active;
+    while (!s.active.empty()) {
+      const std::set<RequestId> left = s.active;
+      lock.unlock();
+      for (RequestId id : left) (void)s.engine->cancel(id);
+      lock.lock();
+      s.stopped_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return s.active.empty(); });
+    }
     lock.unlock();
-    for (RequestId id : left) (void)s.engine->cancel(id);
+    // stop() before the listener runs is lost, so it is repeated until
+    // serve() returns.
+    while (s.serving && !s.served_all) {
+      s.http.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
-  s.http.stop();
 }
 
 Status run_server(const ServeOptions& options) {

@@ -26,8 +26,11 @@
 // submit(), stream(), cancel() and output() wait at most for the
 // bookkeeping around a step, not for the device. Callbacks run outside the
 // Engine's locks on the thread that calls step() (or the background
-// thread), and for a cancelled request on the thread that calls cancel();
-// they may call cancel() and submit().
+// thread), and for a request cancelled between steps on the thread that
+// calls cancel(); a request's events arrive in order, its stop event last.
+// They may call cancel() and submit(). Streams must be finished or
+// destroyed before their Engine; one waiting in next() when the Engine is
+// destroyed gets an error.
 
 #include <cstddef>
 #include <cstdint>
@@ -87,8 +90,9 @@ struct EngineOptions {
   /// Compile prefill chunks that keep every row's logits, so that requests
   /// with on_logits see each prompt token's (when compiling).
   bool all_logits = false;
-  /// Keep every device step's counters (Stats::device_steps): simulated
-  /// and static cycles on lpu-sim. Off by default: the list grows per step.
+  /// Keep every step's slot occupancy and device counters
+  /// (Stats::decode_occupancy, Stats::device_steps: simulated and static
+  /// cycles on lpu-sim). Off by default: the lists grow per step.
   bool record_steps = false;
   /// Called after every step on the stepping thread, outside the locks.
   std::function<void(const StepReport&)> on_step;
@@ -229,6 +233,8 @@ class TokenStream {
  private:
   friend class Engine;
   TokenStream(Engine* engine, RequestId id) : engine_(engine), id_(id) {}
+  // Cancels and forgets the request, if any.
+  void reset();
   Engine* engine_ = nullptr;
   RequestId id_ = 0;
   Status status_;
@@ -281,8 +287,8 @@ class Engine {
   struct Stats {
     /// Steps run so far.
     std::uint64_t steps = 0;
-    /// Per step so far, the decode rows that carried a request's token
-    /// (slot occupancy).
+    /// With EngineOptions::record_steps: per step so far, the decode rows
+    /// that carried a request's token (slot occupancy).
     std::vector<std::uint32_t> decode_occupancy;
     /// Wall seconds inside step(), inside the device's runs of them, and
     /// choosing tokens from their logits.

@@ -171,9 +171,16 @@ TokenId Sampler::draw(const std::vector<float>& l, std::uint64_t step) const {
     const float* li = l.data();
     float* xi = x.data();
     int nan = 0;
-    for (std::size_t i = 0; i < nv; ++i) {
-      xi[i] = (li[i] - mx) * inv_t;
-      nan |= li[i] != li[i];
+    if (std::isfinite(inv_t)) {
+      for (std::size_t i = 0; i < nv; ++i) {
+        xi[i] = (li[i] - mx) * inv_t;
+        nan |= li[i] != li[i];
+      }
+    } else {  // a temperature so small that 1/t overflows: divide
+      for (std::size_t i = 0; i < nv; ++i) {
+        xi[i] = (li[i] - mx) / o.temperature;
+        nan |= li[i] != li[i];
+      }
     }
     if (nan != 0) {
       for (std::size_t i = 0; i < nv; ++i) {

@@ -88,6 +88,15 @@ struct Engine::Impl {
   Engine::Stats stats;
   bool stopping = false;
   std::thread worker;
+  // While the stepping thread runs a step's callbacks, cancel() queues its
+  // final event here for that thread to deliver after the step's own, so a
+  // request's events stay in order and on one thread.
+  bool dispatching = false;
+  Calls deferred;
+  // Threads waiting in a stream's next(): the destructor waits for them to
+  // leave before the state they wait on goes away.
+  int waiters = 0;
+  std::condition_variable waiters_cv;
 
   explicit Impl(Tokenizer t) : tokenizer(std::move(t)) {}
 
@@ -128,11 +137,24 @@ struct Engine::Impl {
     for (auto& [id, q] : seqs) finish(id, q, StopReason::kError, calls, s.to_string());
   }
 
-  // Outside mu: wakes streams and runs callbacks.
+  // Outside mu, on the stepping thread: wakes streams and runs the step's
+  // callbacks, then any final events cancel() deferred meanwhile.
   void dispatch(Calls& calls) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      dispatching = true;
+    }
     event_cv.notify_all();
-    for (auto& [cb, ev] : calls) cb(ev);
-    calls.clear();
+    while (true) {
+      for (auto& [cb, ev] : calls) cb(ev);
+      calls.clear();
+      std::lock_guard<std::mutex> lock(mu);
+      if (deferred.empty()) {
+        dispatching = false;
+        return;
+      }
+      calls.swap(deferred);
+    }
   }
 
   Result<std::vector<TokenId>> prompt_of(const Request& r) const {
@@ -225,7 +247,7 @@ Result<std::size_t> Engine::Impl::step() {
     }
     std::uint32_t decode_rows = 0;
     for (const std::vector<TokenId>& f : feeds) decode_rows += f.size() == 1 ? 1 : 0;
-    stats.decode_occupancy.push_back(decode_rows);
+    if (record_steps) stats.decode_occupancy.push_back(decode_rows);
     report.decode_rows = decode_rows;
     // Entry i's logit rows: all its tokens' when it asked for them, else
     // one (the runner's layout).
@@ -379,6 +401,9 @@ Engine::~Engine() {
   impl_->work_cv.notify_all();
   impl_->event_cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->waiters_cv.wait(lock, [&] { return impl_->waiters == 0; });
+  lock.unlock();  // before the mutex is destroyed with impl_
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineOptions& o) {
@@ -488,8 +513,14 @@ Status Engine::cancel(RequestId id) {
     auto it = e.seqs.find(id);
     if (it == e.seqs.end()) return not_found("request " + std::to_string(id) + " is unknown or released");
     e.finish(id, it->second, StopReason::kCancelled, calls);
+    if (e.dispatching) {
+      // The stepping thread delivers it after the events it holds.
+      for (auto& c : calls) e.deferred.push_back(std::move(c));
+      calls.clear();
+    }
   }
-  e.dispatch(calls);
+  e.event_cv.notify_all();
+  for (auto& [cb, ev] : calls) cb(ev);
   return {};
 }
 
@@ -511,7 +542,11 @@ Result<std::optional<TokenEvent>> Engine::next_event(RequestId id) {
         auto it = e.seqs.find(id);
         return e.stopping || it == e.seqs.end() || !it->second.pending.empty() || it->second.out.done();
       };
-      if (e.background) e.event_cv.wait(lock, ready);
+      if (e.background) {
+        ++e.waiters;
+        e.event_cv.wait(lock, ready);
+        if (--e.waiters == 0) e.waiters_cv.notify_all();
+      }
       auto it = e.seqs.find(id);
       if (it == e.seqs.end()) return not_found("request " + std::to_string(id) + " is unknown or released");
       Sequence& q = it->second;
@@ -579,7 +614,7 @@ TokenStream::TokenStream(TokenStream&& o) noexcept
 
 TokenStream& TokenStream::operator=(TokenStream&& o) noexcept {
   if (this != &o) {
-    this->~TokenStream();
+    reset();
     engine_ = std::exchange(o.engine_, nullptr);
     id_ = o.id_;
     status_ = std::move(o.status_);
@@ -587,7 +622,9 @@ TokenStream& TokenStream::operator=(TokenStream&& o) noexcept {
   return *this;
 }
 
-TokenStream::~TokenStream() {
+TokenStream::~TokenStream() { reset(); }
+
+void TokenStream::reset() {
   if (engine_ == nullptr) return;
   (void)engine_->cancel(id_);  // a finished request is left as it is
   (void)engine_->release(id_);

@@ -123,6 +123,11 @@ TEST(OpenAiApi, EngineRefusalsMapToStatuses) {
   EXPECT_EQ(finish_reason(StopReason::kCancelled), nullptr);
 }
 
+TEST(OpenAiApi, ErrorBodiesSurviveInvalidUtf8) {
+  const std::string body = error_body({400, std::string("bad \xff\xfe bytes"), "invalid_request_error", "prompt", ""});
+  EXPECT_TRUE(json::parse(body)["error"]["message"].is_string());
+}
+
 TEST(OpenAiApi, KeysCompareWholly) {
   EXPECT_TRUE(constant_time_equal("sesame", "sesame"));
   EXPECT_FALSE(constant_time_equal("sesame", "sesamf"));

@@ -30,6 +30,7 @@ EngineOptions options(const std::string& backend, std::uint32_t slots, std::uint
   o.max_context = ctx;
   o.group = 32;
   o.threads = 2;
+  o.record_steps = true;
   return o;
 }
 
@@ -277,6 +278,49 @@ TEST(Engine, CallbacksEndWithOneStopEvent) {
   EXPECT_EQ(events[1].size(), 1u);
   EXPECT_EQ(events[1].back().token, kNoToken);
   EXPECT_EQ(events[1].back().stop, StopReason::kCancelled);
+}
+
+// A callback that cancels another request mid-step: that request's stop
+// event still comes after every event of its own, on the stepping thread.
+TEST(Engine, ACancelInsideACallbackKeepsTheOtherRequestsEventsInOrder) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  auto e = make(m, options("cpu", 2));
+  Request r;
+  r.prompt = {3, 4, 5};
+  r.max_tokens = 20;
+  r.ignore_eos = true;
+  std::vector<TokenEvent> b_events;
+  RequestId b = 0;
+  int a_tokens = 0;
+  auto a = e->submit(r, [&](const TokenEvent& ev) {
+    if (++a_tokens == 2) EXPECT_TRUE(e->cancel(b).ok());
+  });
+  auto bid = e->submit(r, [&](const TokenEvent& ev) { b_events.push_back(ev); });
+  ASSERT_TRUE(a.ok() && bid.ok());
+  b = *bid;
+  ASSERT_TRUE(e->run().ok());
+  ASSERT_FALSE(b_events.empty());
+  EXPECT_EQ(b_events.back().stop, StopReason::kCancelled);
+  for (std::size_t i = 0; i + 1 < b_events.size(); ++i) EXPECT_EQ(b_events[i].stop, StopReason::kNone) << i;
+  EXPECT_EQ(e->output(*a)->tokens.size(), 20u);
+}
+
+// Move-assigning a stream cancels the request it held.
+TEST(Engine, MoveAssigningAStreamCancelsItsOldRequest) {
+  const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
+  auto e = make(m, options("cpu", 2));
+  const std::vector<Request> rs = requests(m.config().n_vocab);
+  auto first = e->stream(rs[0]);
+  auto second = e->stream(rs[2]);
+  ASSERT_TRUE(first.ok() && second.ok());
+  const RequestId old_id = first->id();
+  *first = std::move(*second);
+  EXPECT_FALSE(e->output(old_id).ok());  // cancelled and released
+  std::vector<TokenId> tokens;
+  for (const TokenEvent& ev : *first) {
+    if (ev.token != kNoToken) tokens.push_back(ev.token);
+  }
+  EXPECT_EQ(tokens, alone(m, "cpu", rs[2]));
 }
 
 // A stream read one event at a time (the stream steps the Engine itself)
