@@ -65,33 +65,36 @@ void summarise(const char* site, const std::vector<std::vector<float>>& f) {
   std::fprintf(stderr, "smoothing %-17s %zu of %zu channels scaled, factors 2^%d .. 2^%d\n", site, changed, total, lo, hi);
 }
 
-Status run_convert(const ConvertOptions& o) {
-  if (o.type != "f32") return invalid_argument("--type '" + o.type + "' is not supported (expected f32)");
-  if (o.smooth_text.empty() && o.rotate_seed < 0 && o.fake_quant == 0) return gguf::rewrite_as_f32(o.src, o.dst);
-  if (o.smooth_text.empty()) {
-    LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.src));
-    LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
-    if (o.rotate_seed >= 0) quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
-    if (o.fake_quant > 0) fake_quantize(w, o.fake_quant);
-    return quant::write_weights(model, w, o.dst);
-  }
+// The calibration tokens: the text's, with the model's BOS rule, at most
+// --smooth-tokens of them.
+Result<std::vector<TokenId>> calibration_tokens(const ConvertOptions& o, const Model& model) {
   std::ifstream in(o.smooth_text, std::ios::binary);
   if (!in) return not_found(o.smooth_text + ": cannot open (--smooth-text)");
   std::stringstream text;
   text << in.rdbuf();
-  LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.src));
   LPU_ASSIGN_OR_RETURN(Tokenizer tok, model.tokenizer());
   LPU_ASSIGN_OR_RETURN(std::vector<TokenId> ids, tok.encode(text.str(), {.add_bos = tok.default_add_bos()}));
   if (ids.size() > static_cast<std::size_t>(o.smooth_tokens)) ids.resize(static_cast<std::size_t>(o.smooth_tokens));
+  return ids;
+}
+
+Status run_convert(const ConvertOptions& o) {
+  if (o.type != "f32") return invalid_argument("--type '" + o.type + "' is not supported (expected f32)");
+  if (o.smooth_text.empty() && o.rotate_seed < 0 && o.fake_quant == 0) return gguf::rewrite_as_f32(o.src, o.dst);
+  // The transforms, in order, on the fp32 weights: smoothing, rotation,
+  // then the analysis rounding.
+  LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.src));
   LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
-  LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing_of(model, w, ids, o.smooth_alpha));
-  summarise("attention input", f.attention_input);
-  summarise("attention output", f.attention_output);
-  summarise("ffn input", f.ffn_input);
-  summarise("down input", f.down_input);
-  if (o.rotate_seed < 0) return quant::write_smoothed_model(model, f, o.dst);
-  quant::apply_smoothing(model.config(), f, w);
-  quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
+  if (!o.smooth_text.empty()) {
+    LPU_ASSIGN_OR_RETURN(std::vector<TokenId> ids, calibration_tokens(o, model));
+    LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing_of(model, w, ids, o.smooth_alpha));
+    summarise("attention input", f.attention_input);
+    summarise("attention output", f.attention_output);
+    summarise("ffn input", f.ffn_input);
+    summarise("down input", f.down_input);
+    quant::apply_smoothing(model.config(), f, w);
+  }
+  if (o.rotate_seed >= 0) quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
   if (o.fake_quant > 0) fake_quantize(w, o.fake_quant);
   return quant::write_weights(model, w, o.dst);
 }

@@ -32,7 +32,7 @@ long long block_number(std::string_view name) {
 
 }  // namespace
 
-Status rewrite_as_f32(const std::string& src, const std::string& dst, const RowTransform& transform) {
+Status rewrite_as_f32(const std::string& src, const std::string& dst) {
   LPU_ASSIGN_OR_RETURN(const File in, File::open(src));
   Writer out;
   for (const KeyValue& kv : in.metadata()) {
@@ -51,14 +51,13 @@ Status rewrite_as_f32(const std::string& src, const std::string& dst, const RowT
     return la != lb ? la < lb : a->name < b->name;
   });
   for (const TensorInfo* t : order) {
-    auto fill = [t, &transform](std::span<std::uint8_t> bytes) -> Status {
+    auto fill = [t](std::span<std::uint8_t> bytes) -> Status {
       // Row by row keeps the peak memory at one output tensor.
       const std::uint64_t row = t->row_length();
       const std::uint64_t in_row_bytes = *row_bytes(t->type, row);
       std::vector<float> tmp(static_cast<std::size_t>(row));
       for (std::uint64_t r = 0; r < t->n_rows(); ++r) {
         dequantize_row(t->type, t->data + r * in_row_bytes, tmp.data(), row);
-        if (transform) transform(*t, r, tmp);
         std::memcpy(bytes.data() + r * row * 4, tmp.data(), row * 4);
       }
       return {};

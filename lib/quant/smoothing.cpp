@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <new>
 
-#include "lib/gguf/rewrite.h"
 #include "lib/gguf/writer.h"
 
 #include <Eigen/QR>
@@ -84,24 +83,6 @@ float kv_factor(const ModelConfig& c, const std::vector<float>& s, std::size_t k
   const std::size_t hd = static_cast<std::size_t>(c.head_dim);
   const std::size_t group = static_cast<std::size_t>(c.n_head / c.n_head_kv);
   return s[(kv_channel / hd) * group * hd + kv_channel % hd];
-}
-
-// "blk.N.<suffix>.weight" -> (N, suffix); N = -1 otherwise.
-std::pair<int, std::string_view> parse_tensor(std::string_view name) {
-  constexpr std::string_view kPrefix = "blk.", kSuffix = ".weight";
-  if (name.substr(0, kPrefix.size()) != kPrefix || name.size() < kPrefix.size() + kSuffix.size() ||
-      name.substr(name.size() - kSuffix.size()) != kSuffix) {
-    return {-1, {}};
-  }
-  std::size_t i = kPrefix.size();
-  int n = 0;
-  bool digits = false;
-  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && n < 1'000'000) {
-    n = n * 10 + (name[i++] - '0');
-    digits = true;
-  }
-  if (!digits || i >= name.size() || name[i] != '.') return {-1, {}};
-  return {n, name.substr(i + 1, name.size() - kSuffix.size() - i - 1)};
 }
 
 }  // namespace
@@ -233,47 +214,10 @@ void apply_smoothing(const ModelConfig& c, const ChannelValues& s, reference::We
   }
 }
 
-void smooth_gguf_row(const ModelConfig& c, const ChannelValues& s, const gguf::TensorInfo& t, std::uint64_t row,
-                     std::span<float> v) {
-  const auto [layer, what] = parse_tensor(t.name);
-  if (layer < 0 || layer >= c.n_layer) return;
-  const auto l = static_cast<std::size_t>(layer);
-  auto scale = [&](const std::vector<float>& f) {
-    for (std::size_t j = 0; j < v.size() && j < f.size(); ++j) v[j] *= f[j];
-  };
-  auto divide = [&](const std::vector<float>& f) {
-    for (std::size_t j = 0; j < v.size() && j < f.size(); ++j) v[j] /= f[j];
-  };
-  if (what == "attn_norm") {
-    divide(s.attention_input[l]);
-  } else if (what == "attn_q" || what == "attn_k") {
-    scale(s.attention_input[l]);
-  } else if (what == "attn_v") {
-    scale(s.attention_input[l]);
-    const float f = kv_factor(c, s.attention_output[l], static_cast<std::size_t>(row));
-    for (float& x : v) x /= f;
-  } else if (what == "attn_output") {
-    scale(s.attention_output[l]);
-  } else if (what == "ffn_norm") {
-    divide(s.ffn_input[l]);
-  } else if (what == "ffn_gate" || what == "ffn_gate_inp" || what == "ffn_gate_exps" || what == "ffn_up_exps") {
-    scale(s.ffn_input[l]);
-  } else if (what == "ffn_up") {
-    scale(s.ffn_input[l]);
-    if (!s.down_input.empty()) {
-      const float f = s.down_input[l][static_cast<std::size_t>(row)];
-      for (float& x : v) x /= f;
-    }
-  } else if (what == "ffn_down" && !s.down_input.empty()) {
-    scale(s.down_input[l]);
-  }
-}
-
 Status write_smoothed_model(const Model& model, const ChannelValues& s, const std::string& path) {
-  const ModelConfig c = model.config();
-  return gguf::rewrite_as_f32(model.path(), path, [&c, &s](const gguf::TensorInfo& t, std::uint64_t row, std::span<float> v) {
-    smooth_gguf_row(c, s, t, row, v);
-  });
+  LPU_ASSIGN_OR_RETURN(reference::Weights w, load_fp32_weights(model));
+  apply_smoothing(model.config(), s, w);
+  return write_weights(model, w, path);
 }
 
 }  // namespace lpu::quant

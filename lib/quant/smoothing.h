@@ -22,7 +22,6 @@
 #include "include/lpu/model.h"
 #include "include/lpu/status.h"
 #include "include/lpu/token.h"
-#include "lib/gguf/file.h"
 
 namespace lpu::reference {
 struct Weights;  // lib/reference/weights.h (fp32 Eigen matrices)
@@ -63,11 +62,6 @@ Result<reference::Weights> load_fp32_weights(const Model& model);
 
 /// Folds `factors` into fp32 weights.
 void apply_smoothing(const ModelConfig& config, const ChannelValues& factors, reference::Weights& weights);
-
-/// Folds `factors` into one dequantised row of a GGUF tensor (row `row` of
-/// `tensor`, GGML order: a row is one output channel's input weights).
-void smooth_gguf_row(const ModelConfig& config, const ChannelValues& factors, const gguf::TensorInfo& tensor,
-                     std::uint64_t row, std::span<float> values);
 
 /// Writes `model` to `path` as an F32 GGUF with `factors` folded in.
 Status write_smoothed_model(const Model& model, const ChannelValues& factors, const std::string& path);
