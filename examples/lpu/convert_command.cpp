@@ -10,6 +10,7 @@
 #include "include/lpu/model.h"
 #include "include/lpu/tokenizer.h"
 #include "lib/gguf/rewrite.h"
+#include "lib/quant/layer_error.h"
 #include "lib/quant/smoothing.h"
 #include "lib/reference/weights.h"
 
@@ -26,28 +27,6 @@ struct ConvertOptions {
   std::int64_t rotate_seed = -1;
   int fake_quant = 0;
 };
-
-// Rounds every weight matrix's rows to int8 in groups of g (amax / 127,
-// round half away from zero) and back: the weights' share of the int8
-// error, seen through the fp32 reference.
-void fake_quantize(reference::Weights& w, int g) {
-  auto rows = [g](reference::MatrixRM& m) {
-    for (Eigen::Index r = 0; r < m.rows(); ++r) {
-      for (Eigen::Index k0 = 0; k0 < m.cols(); k0 += g) {
-        const Eigen::Index n = std::min<Eigen::Index>(g, m.cols() - k0);
-        auto seg = m.row(r).segment(k0, n);
-        const float scale = seg.cwiseAbs().maxCoeff() / 127.0f;
-        if (scale == 0.0f) continue;
-        for (Eigen::Index k = 0; k < n; ++k) seg(k) = std::round(seg(k) / scale) * scale;
-      }
-    }
-  };
-  for (reference::LayerWeights& l : w.layers) {
-    for (reference::MatrixRM* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn.gate, &l.ffn.up, &l.ffn.down}) rows(*m);
-  }
-  if (w.output.size() == 0) w.output = w.token_embd;
-  rows(w.output);
-}
 
 // How many channels of a site got a factor other than 1, and the range.
 void summarise(const char* site, const std::vector<std::vector<float>>& f) {
@@ -95,7 +74,7 @@ Status run_convert(const ConvertOptions& o) {
     quant::apply_smoothing(model.config(), f, w);
   }
   if (o.rotate_seed >= 0) quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
-  if (o.fake_quant > 0) fake_quantize(w, o.fake_quant);
+  if (o.fake_quant > 0) quant::round_weights_to_int8(w, o.fake_quant);
   return quant::write_weights(model, w, o.dst);
 }
 

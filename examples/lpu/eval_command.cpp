@@ -1,7 +1,8 @@
 // lpu eval MODEL: teacher-forced fidelity of the int8 forward pass against
 // the fp32 reference on one token sequence: per int8 configuration (group
-// size G x KV precision) the mean and max KL(ref || int8), top-1 agreement,
-// and the perplexity of each pass. docs/accuracy.md reports the figures.
+// size G x KV precision x smoothing on or off) the mean and max KL(ref ||
+// int8), top-1 agreement, and the perplexity of each pass; with
+// --per-layer, each layer's share. docs/accuracy.md reports the figures.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -20,6 +21,11 @@
 #include "include/lpu/model.h"
 #include "include/lpu/reference.h"
 #include "include/lpu/tokenizer.h"
+#include "lib/quant/calibration.h"
+#include "lib/quant/layer_error.h"
+#include "lib/quant/smoothing.h"
+#include "lib/reference/weights.h"
+#include "lib/target/target.h"
 
 namespace lpu::cli {
 namespace {
@@ -30,8 +36,11 @@ struct EvalOptions {
   std::string text_path;
   std::string ids;
   int steps = 512;
-  std::vector<int> groups = {32, 256};
-  std::vector<std::string> kvs = {"f16", "int8"};
+  std::string target;
+  std::vector<int> groups;        // empty: the target's default G
+  std::vector<std::string> kvs;   // empty: the target's default KV precision
+  std::vector<std::string> smoothing = {"on"};
+  bool per_layer = false;
   int chunk = 64;
   int threads = 0;
   bool json = false;
@@ -108,6 +117,7 @@ Result<std::vector<float>> all_logits(const ForwardFn& forward, const std::vecto
 struct ConfigStats {
   int group = 0;
   std::string kv;
+  bool smoothing = false;
   metrics::Agreement agreement;  // against the reference, over all n rows
   metrics::NextTokenLoss pass;   // over the n - 1 rows that have a next token
   double seconds = 0.0;
@@ -121,10 +131,11 @@ Result<KvPrecision> parse_kv(const std::string& kv) {
 
 Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model,
                               const std::vector<TokenId>& ids, const std::vector<float>& ref,
-                              int group, const std::string& kv) {
+                              int group, const std::string& kv, bool smoothing) {
   Int8Options opt;
   opt.group_size = group;
   opt.threads = o.threads;
+  opt.smoothing = smoothing;
   LPU_ASSIGN_OR_RETURN(opt.kv, parse_kv(kv));
   const auto t0 = Clock::now();
   LPU_ASSIGN_OR_RETURN(Int8Session session,
@@ -136,6 +147,7 @@ Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model,
   ConfigStats s;
   s.group = group;
   s.kv = kv;
+  s.smoothing = smoothing;
   s.seconds = seconds_since(t0);
   const int n_vocab = model.config().n_vocab;
   LPU_ASSIGN_OR_RETURN(s.agreement, metrics::agreement(ref, logits, n_vocab));
@@ -150,13 +162,22 @@ struct EvalReport {
   metrics::NextTokenLoss ref;
   double ref_seconds = 0.0;
   std::vector<ConfigStats> configs;
+  struct PerLayer {
+    int group = 0;
+    bool smoothing = false;
+    std::vector<quant::LayerError> layers;
+  };
+  std::vector<PerLayer> per_layer;
 };
+
+const char* smoothing_name(bool on) { return on ? "smoothquant" : "none"; }
 
 void print_json(const EvalReport& r) {
   nlohmann::json configs = nlohmann::json::array();
   for (const ConfigStats& c : r.configs) {
     configs.push_back({{"group", c.group},
                        {"kv", c.kv},
+                       {"smoothing", smoothing_name(c.smoothing)},
                        {"kl_mean", c.agreement.kl_mean},
                        {"kl_max", c.agreement.kl_max},
                        {"top1_agreement", c.agreement.top1},
@@ -165,8 +186,20 @@ void print_json(const EvalReport& r) {
                        {"seconds", c.seconds},
                        {"kl_rows", c.agreement.kl_rows}});
   }
+  nlohmann::json per_layer = nlohmann::json::array();
+  for (const EvalReport::PerLayer& p : r.per_layer) {
+    for (const quant::LayerError& l : p.layers) {
+      per_layer.push_back({{"group", p.group},
+                           {"smoothing", smoothing_name(p.smoothing)},
+                           {"layer", l.layer == quant::kOutputHead ? nlohmann::json("head") : nlohmann::json(l.layer)},
+                           {"kl_mean", l.kl_mean},
+                           {"kl_max", l.kl_max},
+                           {"top1_agreement", l.top1}});
+    }
+  }
   const nlohmann::json j = {
       {"model", r.model},
+      {"per_layer", per_layer},
       {"reference_model", r.ref_model},
       {"n_tokens", r.ids.size()},
       {"reference", {{"nll_mean", r.ref.nll_mean}, {"ppl", r.ref.perplexity}, {"seconds", r.ref_seconds}}},
@@ -181,14 +214,29 @@ void print_table(const EvalReport& r) {
   std::printf(
       "%zu tokens: KL(ref || int8) and top-1 over %zu rows, perplexity over %zu next tokens\n\n",
       r.ids.size(), r.ids.size(), r.ids.size() - 1);
-  std::printf("%-18s %12s %12s %8s %10s %8s\n", "pass", "KL mean", "KL max", "top-1", "ppl",
-              "seconds");
+  std::printf("%-18s %12s %12s %8s %10s %8s  %s\n", "pass", "KL mean", "KL max", "top-1", "ppl",
+              "seconds", "smoothing");
   std::printf("%-18s %12s %12s %8s %10.4f %8.1f\n", "fp32 reference", "-", "-", "-", r.ref.perplexity,
               r.ref_seconds);
   for (const ConfigStats& c : r.configs) {
     const std::string name = "int8 G=" + std::to_string(c.group) + " kv=" + c.kv;
-    std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f\n", name.c_str(), c.agreement.kl_mean,
-                c.agreement.kl_max, c.agreement.top1, c.pass.perplexity, c.seconds);
+    std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f  %s\n", name.c_str(), c.agreement.kl_mean,
+                c.agreement.kl_max, c.agreement.top1, c.pass.perplexity, c.seconds, smoothing_name(c.smoothing));
+  }
+  if (r.per_layer.empty()) return;
+  std::printf("\nper layer: KL mean (KL max) with only that layer's matrices and inputs rounded to int8\n%-6s", "layer");
+  for (const EvalReport::PerLayer& p : r.per_layer) {
+    const std::string head = "G=" + std::to_string(p.group) + " " + smoothing_name(p.smoothing);
+    std::printf(" %24s", head.c_str());
+  }
+  std::printf("\n");
+  for (std::size_t l = 0; l < r.per_layer.front().layers.size(); ++l) {
+    const int layer = r.per_layer.front().layers[l].layer;
+    std::printf("%-6s", layer == quant::kOutputHead ? "head" : std::to_string(layer).c_str());
+    for (const EvalReport::PerLayer& p : r.per_layer) {
+      std::printf("      %9.6f (%7.4f)", p.layers[l].kl_mean, p.layers[l].kl_max);
+    }
+    std::printf("\n");
   }
 }
 
@@ -203,6 +251,9 @@ Status check_options(const EvalOptions& o) {
   if (o.threads < 0)
     return invalid_argument("--threads " + std::to_string(o.threads) + " (expected >= 0)");
   for (const std::string& kv : o.kvs) LPU_TRY(parse_kv(kv).status(), "");
+  for (const std::string& m : o.smoothing) {
+    if (m != "on" && m != "off") return invalid_argument("--smoothing " + m + " (expected on, off or on,off)");
+  }
   // Checked here too (Int8Session::create has the same rule) so that a bad
   // G fails before the reference pass, not minutes into the run.
   for (int g : o.groups) {
@@ -212,6 +263,30 @@ Status check_options(const EvalOptions& o) {
     }
   }
   return {};
+}
+
+// Each layer's share of the int8 error, per G and smoothing setting,
+// through the fp32 reference (lib/quant/layer_error.h).
+Result<std::vector<EvalReport::PerLayer>> per_layer_report(const EvalOptions& o, const Model& model,
+                                                           const std::vector<TokenId>& ids,
+                                                           const std::vector<int>& groups) {
+  std::vector<EvalReport::PerLayer> out;
+  for (const std::string& m : o.smoothing) {
+    LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
+    if (m == "on") {
+      const std::vector<TokenId> calibration = quant::calibration_tokens(model);
+      LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing_of(model, w, calibration));
+      quant::apply_smoothing(model.config(), f, w);
+    }
+    for (int group : groups) {
+      const auto t0 = Clock::now();
+      LPU_ASSIGN_OR_RETURN(std::vector<quant::LayerError> layers,
+                           quant::per_layer_error(model.config(), w, ids, group, terminal_progress_bar("per-layer error")));
+      std::fprintf(stderr, "per layer, G=%d smoothing %s: %.1f s\n", group, m.c_str(), seconds_since(t0));
+      out.push_back({group, m == "on", std::move(layers)});
+    }
+  }
+  return out;
 }
 
 Status run_eval(const EvalOptions& o) {
@@ -225,7 +300,7 @@ Status run_eval(const EvalOptions& o) {
                             " tokens in its vocabulary, " + o.model + " has " +
                             std::to_string(n_vocab));
   }
-  EvalReport report{o.model, ref_path, {}, {}, 0.0, {}};
+  EvalReport report{o.model, ref_path, {}, {}, 0.0, {}, {}};
   LPU_ASSIGN_OR_RETURN(report.ids, eval_tokens(o, n_vocab));
   const auto t0 = Clock::now();
   LPU_ASSIGN_OR_RETURN(ReferenceSession ref,
@@ -238,12 +313,20 @@ Status run_eval(const EvalOptions& o) {
   report.ref_seconds = seconds_since(t0);
   std::fprintf(stderr, "fp32 reference: %zu tokens in %.1f s\n", report.ids.size(),
                report.ref_seconds);
-  for (int group : o.groups) {
-    for (const std::string& kv : o.kvs) {
-      LPU_ASSIGN_OR_RETURN(ConfigStats s, eval_int8(o, model, report.ids, ref_logits, group, kv));
-      std::fprintf(stderr, "int8 G=%d kv=%s: %.1f s\n", group, kv.c_str(), s.seconds);
-      report.configs.push_back(std::move(s));
+  LPU_ASSIGN_OR_RETURN(target::Target t, target::resolve_target(o.target.empty() ? "cpu-host" : o.target));
+  const std::vector<int> groups = o.groups.empty() ? std::vector<int>{static_cast<int>(t.default_group())} : o.groups;
+  const std::vector<std::string> kvs = o.kvs.empty() ? std::vector<std::string>{t.default_kv} : o.kvs;
+  for (int group : groups) {
+    for (const std::string& kv : kvs) {
+      for (const std::string& m : o.smoothing) {
+        LPU_ASSIGN_OR_RETURN(ConfigStats s, eval_int8(o, model, report.ids, ref_logits, group, kv, m == "on"));
+        std::fprintf(stderr, "int8 G=%d kv=%s smoothing %s: %.1f s\n", group, kv.c_str(), m.c_str(), s.seconds);
+        report.configs.push_back(std::move(s));
+      }
     }
+  }
+  if (o.per_layer) {
+    LPU_ASSIGN_OR_RETURN(report.per_layer, per_layer_report(o, model, report.ids, groups));
   }
   if (o.json) {
     print_json(report);
@@ -269,12 +352,19 @@ void add_eval_command(CLI::App& app, Action& action) {
                   "Text file, tokenised with MODEL's tokenizer and its BOS default");
   cmd->add_option("--ids", o->ids, "Evaluate exactly these token ids, e.g. 1,2,3");
   cmd->add_option("--steps", o->steps, "Evaluate at most the first N tokens (0: all; default 512)");
+  cmd->add_option("--target", o->target,
+                  "Evaluate this target's default G and KV precision (default: cpu-host's)");
   cmd->add_option("--group", o->groups,
-                  "Group sizes G of the int8 passes, e.g. 32,256 (the default)")
+                  "Group sizes G of the int8 passes, e.g. 32,256 (default: the target's)")
       ->delimiter(',');
   cmd->add_option("--kv", o->kvs,
-                  "KV cache precisions of the int8 passes: f16,int8 (the default), f16 or int8")
+                  "KV cache precisions of the int8 passes: f16, int8 or f16,int8 (default: the target's)")
       ->delimiter(',');
+  cmd->add_option("--smoothing", o->smoothing,
+                  "Activation smoothing of the int8 passes: on (the default, as compiled Programs have it), off, or on,off")
+      ->delimiter(',');
+  cmd->add_flag("--per-layer", o->per_layer,
+                "Also each layer's share of the error (one fp32 reference pass per layer; slow)");
   cmd->add_option("--chunk", o->chunk,
                   "Tokens per forward call (default 64; 1 gives one decode step per token)");
   cmd->add_option("--threads", o->threads, "Worker threads of the int8 passes (default: all)");

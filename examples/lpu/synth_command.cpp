@@ -15,6 +15,8 @@ struct SynthCliOptions {
   std::string out;
   std::optional<std::string> type;
   std::optional<std::uint64_t> seed;
+  std::optional<int> outlier_channels;
+  std::optional<float> outlier_scale;
   std::optional<int> n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx, n_expert, n_expert_used;
 };
 
@@ -36,6 +38,8 @@ Status run_synth(const SynthCliOptions& o) {
   override_if(o.n_ctx, s.n_ctx);
   override_if(o.n_expert, s.n_expert);
   override_if(o.n_expert_used, s.n_expert_used);
+  override_if(o.outlier_channels, s.outlier_channels);
+  override_if(o.outlier_scale, s.outlier_scale);
   LPU_TRY(write_synthetic_model(s, o.out), "");
   std::fprintf(stderr, "wrote %s (preset %s, %s weights, seed %llu)\n", o.out.c_str(), o.preset.c_str(),
                s.weight_type.c_str(), static_cast<unsigned long long>(s.seed));
@@ -60,6 +64,9 @@ void add_synth_command(CLI::App& app, Action& action) {
   cmd->add_option("--ctx", o->n_ctx, "Training context length");
   cmd->add_option("--experts", o->n_expert, "Experts per MoE layer (0: dense)");
   cmd->add_option("--experts-used", o->n_expert_used, "Experts chosen per token");
+  cmd->add_option("--outlier-channels", o->outlier_channels,
+                  "Plant activation outliers: this many residual channels whose layer norms are scaled (default 0)");
+  cmd->add_option("--outlier-scale", o->outlier_scale, "Scale of the planted outlier channels' norm weights (default 40)");
   cmd->callback([&action, o] { action = [o] { return run_synth(*o); }; });
 }
 

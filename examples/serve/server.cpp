@@ -184,7 +184,7 @@ void Server::Impl::routes() {
                     {"waiting", engine->waiting()}};
     res.set_content(j.dump(), "application/json");
   });
-  http.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+  http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     const json model = {{"id", served.id}, {"object", "model"}, {"created", created}, {"owned_by", "lpu"},
                         {"max_context", served.max_context}};
     res.set_content(json{{"object", "list"}, {"data", json::array({model})}}.dump(), "application/json");

@@ -46,6 +46,8 @@ struct Int8Options {
   /// Independent sequences the session holds, each with its own KV cache of
   /// max_context tokens and its own position.
   int batch_slots = 1;
+  /// Activation smoothing folded into the weights (CompileOptions::smoothing).
+  bool smoothing = true;
 };
 
 /// New tokens for one slot in a forward_batch() call.

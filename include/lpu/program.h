@@ -47,6 +47,11 @@ struct CompileOptions {
   /// Prefill chunks write every row's logits (to score a text); by
   /// default only the last row's, the one the next token needs.
   bool all_logits = false;
+  /// Fold per-channel activation smoothing into the weights when they are
+  /// imported (docs/quantization.md, "Smoothing"): calibrated once, with
+  /// the fp32 reference on a built-in text, and recorded in the Program.
+  /// Exact in real arithmetic; it makes the int8 pass more faithful.
+  bool smoothing = true;
   /// Load an earlier compile of the same inputs from the Program cache
   /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there;
   /// the cache keeps to $LPU_CACHE_MAX_BYTES (default 2 GiB), deleting the
@@ -79,6 +84,9 @@ class Program {
   std::uint32_t group_size() const;
   /// "int8" or "f16".
   const std::string& kv() const;
+  /// The activation smoothing folded into the weights at import: "none",
+  /// or its method, alpha and calibration tokens with their SHA-256.
+  std::string smoothing() const;
   std::uint32_t slots() const;
   std::uint32_t chips() const;
   double clock_hz() const;

@@ -36,6 +36,11 @@ struct SynthOptions {
   /// router stay F32, as llama.cpp's quantiser keeps them).
   std::string weight_type = "f32";
   std::uint64_t seed = 1;
+  /// Residual channels whose attention and FFN norm weights are scaled by
+  /// outlier_scale (every n_embd / outlier_channels-th channel): the
+  /// activation outliers of trained models, planted on purpose. 0: none.
+  int outlier_channels = 0;
+  float outlier_scale = 40.0f;
 };
 
 /// Named shapes: "tiny-dense" (vocab 512, embd 64, 2 layers, 4 heads, 2 KV

@@ -22,6 +22,7 @@
 #include "lib/compiler/place.h"
 #include "lib/compiler/report.h"
 #include "lib/core/sha256.h"
+#include "lib/quant/smoothing_record.h"
 #include "lib/gguf/file.h"
 #include "lib/gguf/tensor_type.h"
 #include "lib/graph/graph.h"
@@ -181,6 +182,13 @@ Status resolve(const ModelInput& m, const target::Target& t, const CompileOption
 }
 
 }  // namespace
+
+std::string smoothing_key(const program::Smoothing& s) {
+  if (!s.enabled()) return "none";
+  std::ostringstream os;
+  os << s.method << ':' << s.alpha << ':' << s.calibration_hash << ':' << s.calibration_tokens;
+  return os.str();
+}
 
 ModelInput model_input_from_config(const ModelConfig& config) {
   ModelInput m;
@@ -348,6 +356,7 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   const auto t0 = std::chrono::steady_clock::now();
   Shapes s;
   LPU_TRY(resolve(m, t, o, s), "compile");
+  if (m.smoothing.enabled()) LPU_TRY(quant::smoothing_factors_of(m.smoothing, m.config, m.config.name).status(), "compile");
   Partition p;
   std::optional<Placement> placed = plan(m, t, s, o.chips, p);
   if (!placed) return capacity_error(m, t, s, o.chips);
@@ -481,7 +490,8 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   {
     std::ostringstream os;
     os << o.chips << '|' << s.slots << '|' << s.context << '|' << s.group << '|' << s.kv_int8 << '|'
-       << s.prefill_chunk << '|' << s.attention_sets << '|' << s.moe_dense_ok << '|' << s.all_logits;
+       << s.prefill_chunk << '|' << s.attention_sets << '|' << s.moe_dense_ok << '|' << s.all_logits << '|'
+       << smoothing_key(m.smoothing);
     md.options_hash = sha256_hex(std::span<const std::uint8_t>(
         reinterpret_cast<const std::uint8_t*>(os.str().data()), os.str().size()));
   }
@@ -491,6 +501,7 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   md.chips = p.chips;
   md.clock_hz = t.clock_hz;
   md.rms_eps = m.config.rms_eps;
+  prog.smoothing = m.smoothing;
   for (const target::Pool& pl : t.pools) prog.pool_names.push_back(pl.name);
   prog.layout = place.take_entries();
 

@@ -51,7 +51,15 @@ struct ModelInput {
   std::uint32_t embd_block = 1;
   std::uint64_t embd_block_bytes = 2;
   std::string hash;
+  /// Activation smoothing the backends fold into the weights at import,
+  /// copied into the Program (calibrated by the caller: it needs the
+  /// weights, which the compiler never reads).
+  program::Smoothing smoothing;
 };
+
+/// What identifies a smoothing for caching: method, alpha and calibration
+/// hash (the factors follow from them and the model).
+std::string smoothing_key(const program::Smoothing& s);
 
 /// A config-only model (a shape preset): F16 embedding, hash of the config.
 ModelInput model_input_from_config(const ModelConfig& config);

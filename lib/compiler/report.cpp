@@ -105,6 +105,14 @@ std::string report_text(const Compiled& c, const target::Target& t) {
   os << "model " << p.meta.model_name << " -> target " << t.name << ": G = " << p.meta.group
      << ", KV " << p.meta.kv << ", " << p.meta.slots << " slot(s), compiled in "
      << fmt("%.2f s", c.compile_seconds) << "\n";
+  os << "smoothing: ";
+  if (p.smoothing.enabled()) {
+    os << p.smoothing.method << " alpha " << p.smoothing.alpha << ", calibrated on "
+       << p.smoothing.calibration_tokens << " tokens (sha256 " << p.smoothing.calibration_hash.substr(0, 16)
+       << "...), folded into the weights at import\n";
+  } else {
+    os << "none\n";
+  }
   placement_table(os, c, t);
   const std::size_t h = headline_variant(c);
   const program::Variant& v = p.variants[h];

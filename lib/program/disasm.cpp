@@ -53,6 +53,18 @@ void header(std::string& out, const Program& p) {
   appendf(out, "options  hash %s\n", m.options_hash.c_str());
   appendf(out, "G %u  kv %s  slots %u  chips %u  clock %.0f Hz  rms_eps %g\n", m.group,
           m.kv.c_str(), m.slots, m.chips, m.clock_hz, static_cast<double>(m.rms_eps));
+  const Smoothing& s = p.smoothing;
+  if (!s.enabled()) {
+    appendf(out, "smoothing none\n");
+    return;
+  }
+  std::size_t channels = 0;
+  for (const SmoothingSite& site : s.sites) {
+    for (const auto& layer : site.log2_factors) channels += layer.size();
+  }
+  appendf(out, "smoothing %s  alpha %g  calibration %u tokens, hash %s  (%zu sites, %zu factors)\n",
+          s.method.c_str(), static_cast<double>(s.alpha), s.calibration_tokens,
+          s.calibration_hash.c_str(), s.sites.size(), channels);
 }
 
 void pools(std::string& out, const Program& p) {

@@ -123,6 +123,23 @@ void put_variants(ByteWriter& w, const std::vector<Variant>& variants) {
   }
 }
 
+void put_smoothing(ByteWriter& w, const Smoothing& s) {
+  w.put_tag(kTagSmoothing);
+  w.put_string(s.method);
+  w.put(std::bit_cast<std::uint32_t>(s.alpha));
+  w.put_string(s.calibration_hash);
+  w.put(s.calibration_tokens);
+  w.put(static_cast<std::uint32_t>(s.sites.size()));
+  for (const SmoothingSite& site : s.sites) {
+    w.put_string(site.name);
+    w.put(static_cast<std::uint32_t>(site.log2_factors.size()));
+    for (const std::vector<std::int8_t>& layer : site.log2_factors) {
+      w.put(static_cast<std::uint32_t>(layer.size()));
+      for (std::int8_t v : layer) w.put(static_cast<std::uint8_t>(v));
+    }
+  }
+}
+
 std::array<std::uint8_t, kChecksumBytes> checksum(std::span<const std::uint8_t> payload) {
   Sha256 h;
   h.update(payload);
@@ -211,6 +228,7 @@ std::vector<std::uint8_t> serialize(const Program& p) {
   put_meta(w, p.meta);
   put_tables(w, p);
   put_variants(w, p.variants);
+  put_smoothing(w, p.smoothing);
   std::memcpy(out.data() + kMagicAt, kMagic, sizeof(kMagic));
   store_le(out.data() + kMajorAt, kFormatMajor);
   store_le(out.data() + kMinorAt, kFormatMinor);

@@ -17,8 +17,9 @@ constexpr const char* kOperandReserved[4] = {"src0.reserved", "src1.reserved", "
 
 class PayloadParser {
  public:
+  // `bytes` is the whole file, its header already checked.
   PayloadParser(std::span<const std::uint8_t> bytes, std::string_view source)
-      : r_(bytes, source, kHeaderBytes) {}
+      : r_(bytes, source, kHeaderBytes), minor_(load_le<std::uint16_t>(bytes.data() + kMinorAt)) {}
 
   Result<Program> run() {
     LPU_TRY(meta(), "");
@@ -27,10 +28,12 @@ class PayloadParser {
     LPU_TRY(ops(), "");
     LPU_TRY(registers(), "");
     LPU_TRY(variants(), "");
+    // Format 2.0 and 2.1 end with the variants; 2.2 adds the smoothing.
+    if (minor_ >= 2) LPU_TRY(smoothing(), "");
     if (r_.remaining() != 0) {
       return r_.error_at(r_.offset(), {"payload", -1, {}},
-                         std::to_string(r_.remaining()) +
-                             " trailing bytes (expected none after the variants section)");
+                         std::to_string(r_.remaining()) + " trailing bytes (expected none after the " +
+                             (minor_ >= 2 ? "smoothing" : "variants") + " section)");
     }
     return std::move(p_);
   }
@@ -57,12 +60,14 @@ class PayloadParser {
   Status ops();
   Status registers();
   Status variants();
+  Status smoothing();
   Status variant(std::int64_t i, Variant& v);
   Status stream(const std::string& base, std::vector<isa::Instruction>& out);
   Status instruction(const std::uint8_t* rec, std::uint64_t at, const FieldPath& where,
                      isa::Instruction& in) const;
 
   ByteReader r_;
+  std::uint16_t minor_;
   Program p_;
 };
 
@@ -167,6 +172,40 @@ Status PayloadParser::variants() {
   LPU_TRY(r_.read_count(n, kMinVariantBytes, {"variants", -1, "count"}), "");
   p_.variants.resize(n);
   for (std::uint32_t i = 0; i < n; ++i) LPU_TRY(variant(i, p_.variants[i]), "");
+  return {};
+}
+
+Status PayloadParser::smoothing() {
+  Smoothing& s = p_.smoothing;
+  LPU_TRY(r_.expect_tag(kTagSmoothing, {"smoothing", -1, "tag"}), "");
+  const std::uint64_t method_at = r_.offset();
+  LPU_TRY(r_.read_string(s.method, {"smoothing", -1, "method"}), "");
+  if (!s.method.empty() && s.method != "smoothquant") {
+    return r_.error_at(method_at, {"smoothing", -1, "method"},
+                       "'" + s.method + "' (expected empty or smoothquant)");
+  }
+  std::uint32_t alpha = 0;
+  LPU_TRY(r_.read(alpha, {"smoothing", -1, "alpha"}), "");
+  s.alpha = std::bit_cast<float>(alpha);
+  LPU_TRY(r_.read_string(s.calibration_hash, {"smoothing", -1, "calibration_hash"}), "");
+  LPU_TRY(r_.read(s.calibration_tokens, {"smoothing", -1, "calibration_tokens"}), "");
+  std::uint32_t n = 0;
+  LPU_TRY(r_.read_count(n, 8, {"smoothing.sites", -1, "count"}), "");
+  s.sites.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    SmoothingSite& site = s.sites[i];
+    LPU_TRY(r_.read_string(site.name, {"smoothing.sites", i, "name"}), "");
+    std::uint32_t layers = 0;
+    LPU_TRY(r_.read_count(layers, 4, {"smoothing.sites", i, "layers"}), "");
+    site.log2_factors.resize(layers);
+    for (std::vector<std::int8_t>& layer : site.log2_factors) {
+      std::uint32_t channels = 0;
+      LPU_TRY(r_.read_count(channels, 1, {"smoothing.sites", i, "channels"}), "");
+      const std::uint8_t* bytes = nullptr;
+      LPU_TRY(r_.view(channels, bytes, {"smoothing.sites", i, "log2_factors"}), "");
+      layer.assign(reinterpret_cast<const std::int8_t*>(bytes), reinterpret_cast<const std::int8_t*>(bytes) + channels);
+    }
+  }
   return {};
 }
 

@@ -18,7 +18,7 @@ namespace lpu::program {
 
 /// Format version: a reader accepts the same major and any minor <= its own.
 inline constexpr std::uint16_t kFormatMajor = 2;
-inline constexpr std::uint16_t kFormatMinor = 1;
+inline constexpr std::uint16_t kFormatMinor = 2;
 
 /// How a layout entry's bytes are built from the model when a backend loads.
 enum class Encoding : std::uint8_t {
@@ -128,8 +128,28 @@ struct Metadata {
   float rms_eps = 0;
 };
 
+/// Per-channel activation smoothing folded into the weights when a backend
+/// imports them (format 2.2; lib/quant/smoothing.h has the rules): the
+/// factor of channel j at a site of layer l is 2^log2_factors[l][j].
+struct SmoothingSite {
+  std::string name;  ///< "attention_input", "attention_output", "ffn_input", "down_input"
+  std::vector<std::vector<std::int8_t>> log2_factors;  ///< per layer, per channel
+};
+
+struct Smoothing {
+  std::string method;  ///< empty (none) or "smoothquant"
+  float alpha = 0;
+  /// SHA-256 hex of the calibration token ids (little-endian int32).
+  std::string calibration_hash;
+  std::uint32_t calibration_tokens = 0;
+  std::vector<SmoothingSite> sites;
+
+  bool enabled() const { return !method.empty(); }
+};
+
 struct Program {
   Metadata meta;
+  Smoothing smoothing;
   std::vector<std::string> pool_names;
   std::vector<LayoutEntry> layout;
   std::vector<OpRecord> ops;

@@ -48,7 +48,7 @@ Result<kernels::QuantizedRows> import_q8_0(std::span<const std::uint8_t> blocks,
 }
 
 Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf::TensorInfo& tensor,
-                                             const QuantConfig& config) {
+                                             const QuantConfig& config, const TensorScaling& scaling) {
   LPU_TRY(validate(config), where(file, tensor));
   if (!tensor.supported || tensor.data == nullptr) {
     return invalid_argument(
@@ -59,7 +59,14 @@ Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf:
   const std::size_t k = tensor.row_length();
   const std::size_t rows = tensor.n_rows();
   if (rows == 0 || k == 0) return invalid_argument(where(file, tensor) + ": empty tensor");
-  if (tensor.type == gguf::TensorType::kQ8_0 && config.group_size == kQ8_0GroupSize) {
+  const std::size_t per_expert = tensor.dims.size() >= 2 ? tensor.dims[1] : 1;
+  if ((!scaling.columns.empty() && scaling.columns.size() != k) ||
+      (!scaling.rows.empty() && scaling.rows.size() != per_expert)) {
+    return invalid_argument(where(file, tensor) + ": smoothing factors for " +
+                            std::to_string(scaling.rows.size()) + " rows x " +
+                            std::to_string(scaling.columns.size()) + " columns do not fit it");
+  }
+  if (scaling.empty() && tensor.type == gguf::TensorType::kQ8_0 && config.group_size == kQ8_0GroupSize) {
     LPU_ASSIGN_OR_RETURN(kernels::QuantizedRows q, import_q8_0(tensor.bytes(), rows, k));
     return q;
   }
@@ -73,6 +80,7 @@ Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf:
   std::vector<float> row(k);
   for (std::size_t r = 0; r < rows; ++r) {
     gguf::dequantize_row(tensor.type, tensor.data + r * *row_bytes, row.data(), k);
+    if (!scaling.empty()) scaling.apply(r % per_expert, row.data(), k);
     kernels::quantize_rows(row.data(), k, q, r, 1);
   }
   return q;

@@ -11,6 +11,7 @@
 #include "kernels/quantize/quantized_rows.h"
 #include "lib/gguf/file.h"
 #include "lib/quant/quant_config.h"
+#include "lib/quant/smoothing_record.h"
 
 namespace lpu::quant {
 
@@ -24,7 +25,9 @@ Result<kernels::QuantizedRows> import_q8_0(std::span<const std::uint8_t> blocks,
 /// remaining index (all experts of a 3-D tensor, one after the other).
 /// Q8_0 at G = 32 goes through import_q8_0; any other supported type or G
 /// is dequantised row by row and requantised with config.group_size.
+/// A non-empty `scaling` multiplies each dequantised row first (smoothing
+/// folded in at import); its sizes must match the tensor's.
 Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf::TensorInfo& tensor,
-                                             const QuantConfig& config);
+                                             const QuantConfig& config, const TensorScaling& scaling = {});
 
 }  // namespace lpu::quant

@@ -29,8 +29,10 @@ std::vector<std::vector<float>> zeros(int layers, int channels) {
 class MaxObserver final : public reference::ActivationObserver {
  public:
   explicit MaxObserver(ChannelValues& out) : out_(out) {}
-  void observe(int layer, reference::ActivationSite site, const MatrixRM& rows) override {
-    std::vector<float>& m = site_values(site)[static_cast<std::size_t>(layer)];
+  void observe(int layer, reference::ActivationSite site, MatrixRM& rows) override {
+    // The head's input is seen once, after the last layer.
+    const std::size_t l = site == reference::ActivationSite::kOutputInput ? 0 : static_cast<std::size_t>(layer);
+    std::vector<float>& m = site_values(site)[l];
     const Eigen::RowVectorXf col = rows.cwiseAbs().colwise().maxCoeff();
     for (Eigen::Index j = 0; j < col.size(); ++j) m[static_cast<std::size_t>(j)] = std::max(m[static_cast<std::size_t>(j)], col(j));
   }
@@ -42,6 +44,7 @@ class MaxObserver final : public reference::ActivationObserver {
       case reference::ActivationSite::kAttentionOutput: return out_.attention_output;
       case reference::ActivationSite::kFfnInput: return out_.ffn_input;
       case reference::ActivationSite::kDownInput: return out_.down_input;
+      case reference::ActivationSite::kOutputInput: return out_.output_input;
     }
     return out_.attention_input;
   }
@@ -96,18 +99,13 @@ Result<ChannelValues> activation_maxima(const Model& model, const reference::Wei
   }
   try {
     reference::Rope rope(c, w.rope_freqs);
-    reference::KvCache cache;
-    const auto n = static_cast<Eigen::Index>(tokens.size());
-    const Eigen::Index kv_dim = static_cast<Eigen::Index>(c.n_head_kv) * c.head_dim;
-    for (int il = 0; il < c.n_layer; ++il) {
-      cache.k.push_back(MatrixRM::Zero(n, kv_dim));
-      cache.v.push_back(MatrixRM::Zero(n, kv_dim));
-    }
+    reference::KvCache cache = reference::zero_kv_cache(c, static_cast<Eigen::Index>(tokens.size()));
     ChannelValues out;
     out.attention_input = zeros(c.n_layer, c.n_embd);
     out.attention_output = zeros(c.n_layer, c.n_head * c.head_dim);
     out.ffn_input = zeros(c.n_layer, c.n_embd);
     if (!c.is_moe()) out.down_input = zeros(c.n_layer, c.n_ff);
+    out.output_input = zeros(1, c.n_embd);
     MaxObserver observer(out);
     (void)reference::forward_hidden(c, w, rope, cache, tokens, 0, &observer);
     return out;
@@ -185,6 +183,11 @@ ChannelValues smoothing_factors(const ModelConfig& c, const reference::Weights& 
     }
     s.attention_output.push_back(std::move(so));
   }
+  std::vector<float> wh(static_cast<std::size_t>(c.n_embd), 0.0f);
+  column_max(w.lm_head(), wh);
+  // No maxima of the head's input seen: factors of 1 (factor() gives 1 for 0).
+  const std::vector<float> none(wh.size(), 0.0f);
+  s.output_input.push_back(factors_of(x.output_input.empty() ? none : x.output_input[0], wh, alpha));
   return s;
 }
 
@@ -212,6 +215,10 @@ void apply_smoothing(const ModelConfig& c, const ChannelValues& s, reference::We
       scale_columns(lw.ffn.down, s.down_input[l]);
     }
   }
+  if (s.output_input.empty()) return;
+  for (Eigen::Index j = 0; j < w.output_norm.size(); ++j) w.output_norm(j) /= s.output_input[0][static_cast<std::size_t>(j)];
+  if (w.output.size() == 0) w.output = w.token_embd;  // untied: the lookup keeps the embedding's rows
+  scale_columns(w.output, s.output_input[0]);
 }
 
 Status write_smoothed_model(const Model& model, const ChannelValues& s, const std::string& path) {

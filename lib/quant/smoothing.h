@@ -8,6 +8,8 @@
 //   FFN input        rms_norm * ffn_norm / s    ->  gate, up (router, experts) columns * s
 //   down input       up rows / s                ->  Wdown columns * s      (dense layers)
 //   attention output Wv rows / s (per KV head)  ->  Wo columns * s (every query head of the group)
+//   head input       rms_norm * output_norm / s ->  output head columns * s (a tied head is
+//                                                   untied: the embedding lookup keeps its rows)
 // s_j = 2^round(log2(max|X_j|^alpha / max|W_j|^(1 - alpha))) (SmoothQuant,
 // alpha 1/2 by default, rounded to a power of two): multiplying by a power of two is exact in
 // floating point, so the folded fp32 model computes the same values, and a
@@ -36,6 +38,7 @@ struct ChannelValues {
   std::vector<std::vector<float>> attention_output;  // n_head * head_dim
   std::vector<std::vector<float>> ffn_input;         // n_embd
   std::vector<std::vector<float>> down_input;        // n_ff (dense layers)
+  std::vector<std::vector<float>> output_input;      // one list of n_embd: the output head's input
 };
 
 /// The largest |activation| of every channel over `tokens`, from the fp32

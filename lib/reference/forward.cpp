@@ -42,7 +42,7 @@ MatrixRM attention(const ModelConfig& c, const MatrixRM& q, const MatrixRM& k_ca
 
 // silu(gate x) * (up x), then down: one row per token. `seen` (when set)
 // observes the down projection's input.
-MatrixRM swiglu(const FfnWeights& w, const MatrixRM& h, const std::function<void(const MatrixRM&)>& seen = {}) {
+MatrixRM swiglu(const FfnWeights& w, const MatrixRM& h, const std::function<void(MatrixRM&)>& seen = {}) {
   MatrixRM g = h * w.gate.transpose();
   const MatrixRM u = h * w.up.transpose();
   for (Eigen::Index r = 0; r < g.rows(); ++r) {
@@ -91,7 +91,7 @@ void layer_forward(const ModelConfig& c, const LayerWeights& l, const Rope& rope
   }
   k_cache.middleRows(pos0, x.rows()) = k;
   v_cache.middleRows(pos0, x.rows()) = v;
-  const MatrixRM a = attention(c, q, k_cache, v_cache, pos0);
+  MatrixRM a = attention(c, q, k_cache, v_cache, pos0);
   if (observer != nullptr) observer->observe(layer, ActivationSite::kAttentionOutput, a);
   x += a * l.wo.transpose();
 
@@ -101,13 +101,23 @@ void layer_forward(const ModelConfig& c, const LayerWeights& l, const Rope& rope
   if (c.is_moe()) {
     x += moe(c, l, h);
   } else if (observer != nullptr) {
-    x += swiglu(l.ffn, h, [&](const MatrixRM& d) { observer->observe(layer, ActivationSite::kDownInput, d); });
+    x += swiglu(l.ffn, h, [&](MatrixRM& d) { observer->observe(layer, ActivationSite::kDownInput, d); });
   } else {
     x += swiglu(l.ffn, h);
   }
 }
 
 }  // namespace
+
+KvCache zero_kv_cache(const ModelConfig& c, Eigen::Index positions) {
+  const Eigen::Index kv_dim = static_cast<Eigen::Index>(c.n_head_kv) * c.head_dim;
+  KvCache cache;
+  for (int il = 0; il < c.n_layer; ++il) {
+    cache.k.push_back(MatrixRM::Zero(positions, kv_dim));
+    cache.v.push_back(MatrixRM::Zero(positions, kv_dim));
+  }
+  return cache;
+}
 
 MatrixRM forward_hidden(const ModelConfig& config, const Weights& weights, const Rope& rope,
                         KvCache& cache, std::span<const TokenId> tokens, int pos0, ActivationObserver* observer) {
@@ -120,6 +130,7 @@ MatrixRM forward_hidden(const ModelConfig& config, const Weights& weights, const
     layer_forward(config, weights.layers[l], rope, cache.k[l], cache.v[l], x, pos0, il, observer);
   }
   rms_norm_rows(x, weights.output_norm, config.rms_eps);
+  if (observer != nullptr) observer->observe(config.n_layer, ActivationSite::kOutputInput, x);
   return x;
 }
 

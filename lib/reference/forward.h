@@ -29,20 +29,26 @@ struct KvCache {
   std::vector<MatrixRM> v;
 };
 
+/// A zeroed cache of `positions` rows per layer for a model of `config`.
+KvCache zero_kv_cache(const ModelConfig& config, Eigen::Index positions);
+
 /// Where the inputs of a layer's weight matrices are observed.
 enum class ActivationSite {
   kAttentionInput,  ///< rms_norm(x) * attn_norm: the input of Wq, Wk, Wv
   kAttentionOutput, ///< attention's output: the input of Wo
   kFfnInput,        ///< rms_norm(x) * ffn_norm: the input of the gate, up and router
   kDownInput,       ///< silu(gate) * up: the input of Wdown (dense layers)
+  kOutputInput,     ///< rms_norm(x) * output_norm: the input of the output head (layer n_layer)
 };
 
-/// Sees the activations that feed each layer's matrices (calibration).
+/// Sees the activations that feed each layer's matrices: calibration
+/// reads them; error analysis may round them in place, and the layer then
+/// computes with the rounded rows.
 class ActivationObserver {
  public:
   virtual ~ActivationObserver() = default;
   /// One row per token.
-  virtual void observe(int layer, ActivationSite site, const MatrixRM& rows) = 0;
+  virtual void observe(int layer, ActivationSite site, MatrixRM& rows) = 0;
 };
 
 /// Runs `tokens` (already validated) at positions pos0, pos0+1, ... and

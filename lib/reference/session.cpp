@@ -63,13 +63,8 @@ Result<ReferenceSession> ReferenceSession::create(const Model& model, int max_co
     LPU_ASSIGN_OR_RETURN(reference::Weights weights,
                          reference::load_weights(model::model_file(model), c));
     reference::Rope rope(c, weights.rope_freqs);
-    auto impl =
-        std::make_unique<Impl>(Impl{c, std::move(weights), std::move(rope), {}, max_context, 0});
-    const Eigen::Index kv_dim = static_cast<Eigen::Index>(c.n_head_kv) * c.head_dim;
-    for (int il = 0; il < c.n_layer; ++il) {
-      impl->cache.k.push_back(reference::MatrixRM::Zero(max_context, kv_dim));
-      impl->cache.v.push_back(reference::MatrixRM::Zero(max_context, kv_dim));
-    }
+    auto impl = std::make_unique<Impl>(Impl{c, std::move(weights), std::move(rope),
+                                            reference::zero_kv_cache(c, max_context), max_context, 0});
     return ReferenceSession(std::move(impl));
   } catch (const std::bad_alloc&) {
     return resource_exhausted(model.path() +

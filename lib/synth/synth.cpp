@@ -110,18 +110,28 @@ std::vector<TensorSpec> tensor_specs(const SynthOptions& o) {
   const auto norm = [](std::string name, std::uint64_t n) {
     return TensorSpec{std::move(name), {n}, false, {1.0, kNormStddev}};
   };
+  // Planted outliers: the layers' norms scale every (embd / channels)-th
+  // residual channel, so the matrices reading them see outlier inputs.
+  const auto layer_norm = [&](std::string name, std::uint64_t n) {
+    TensorSpec t = norm(std::move(name), n);
+    if (o.outlier_channels > 0) {
+      t.init.outlier_every = n / u(o.outlier_channels);
+      t.init.outlier_scale = o.outlier_scale;
+    }
+    return t;
+  };
   std::vector<TensorSpec> specs;
   specs.push_back(mat("token_embd.weight", {embd, u(o.n_vocab)}));
   specs.push_back(norm("output_norm.weight", embd));
   if (!o.tied_embeddings) specs.push_back(mat("output.weight", {embd, u(o.n_vocab)}));
   for (int l = 0; l < o.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    specs.push_back(norm(p + "attn_norm.weight", embd));
+    specs.push_back(layer_norm(p + "attn_norm.weight", embd));
     specs.push_back(mat(p + "attn_q.weight", {embd, head * u(o.n_head)}));
     specs.push_back(mat(p + "attn_k.weight", {embd, kv}));
     specs.push_back(mat(p + "attn_v.weight", {embd, kv}));
     specs.push_back(mat(p + "attn_output.weight", {head * u(o.n_head), embd}));
-    specs.push_back(norm(p + "ffn_norm.weight", embd));
+    specs.push_back(layer_norm(p + "ffn_norm.weight", embd));
     if (o.n_expert > 0) {
       const std::uint64_t ne = u(o.n_expert);
       TensorSpec router = mat(p + "ffn_gate_inp.weight", {embd, ne});
@@ -198,6 +208,13 @@ Status validate_synth_options(const SynthOptions& o) {
   LPU_TRY(positive("n_head_kv", o.n_head_kv), "");
   LPU_TRY(positive("n_ff", o.n_ff), "");
   LPU_TRY(positive("n_ctx", o.n_ctx), "");
+  if (o.outlier_channels < 0 || o.outlier_channels > o.n_embd) {
+    return invalid_argument("outlier_channels is " + std::to_string(o.outlier_channels) +
+                            " (expected 0 to n_embd = " + std::to_string(o.n_embd) + ")");
+  }
+  if (!(o.outlier_scale > 0.0f) || !std::isfinite(o.outlier_scale)) {
+    return invalid_argument("outlier_scale is " + std::to_string(o.outlier_scale) + " (expected a finite value > 0)");
+  }
   if (o.n_vocab < synth::kMinVocab || o.n_vocab > synth::kMaxVocab) {
     return invalid_argument("n_vocab is " + std::to_string(o.n_vocab) + " (expected " +
                             std::to_string(synth::kMinVocab) + ".." +

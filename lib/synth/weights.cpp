@@ -19,7 +19,9 @@ constexpr std::uint64_t kChunk = 1 << 16;
 }  // namespace
 
 float synth_weight(std::uint64_t seed, std::uint64_t stream, std::uint64_t index, WeightInit init) {
-  return static_cast<float>(init.mean + init.stddev * rng::normal(seed, stream, index));
+  const double v = init.mean + init.stddev * rng::normal(seed, stream, index);
+  const bool outlier = init.outlier_every != 0 && index % init.outlier_every == init.outlier_every / 2;
+  return static_cast<float>(outlier ? v * init.outlier_scale : v);
 }
 
 Status fill_tensor(std::uint64_t seed, const std::string& name, WeightInit init,

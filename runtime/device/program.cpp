@@ -1,5 +1,7 @@
 #include "include/lpu/program.h"
 
+#include <cstdio>
+
 #include "runtime/device/program_access.h"
 
 namespace lpu {
@@ -22,6 +24,15 @@ const std::string& Program::target_name() const { return impl_->program.meta.tar
 const std::string& Program::target_hash() const { return impl_->program.meta.target_hash; }
 std::uint32_t Program::group_size() const { return impl_->program.meta.group; }
 const std::string& Program::kv() const { return impl_->program.meta.kv; }
+
+std::string Program::smoothing() const {
+  const program::Smoothing& s = impl_->program.smoothing;
+  if (!s.enabled()) return "none";
+  char alpha[32];
+  std::snprintf(alpha, sizeof alpha, "%g", static_cast<double>(s.alpha));
+  return s.method + " alpha " + alpha + ", calibrated on " + std::to_string(s.calibration_tokens) +
+         " tokens (sha256 " + s.calibration_hash + ")";
+}
 std::uint32_t Program::slots() const { return impl_->program.meta.slots; }
 std::uint32_t Program::chips() const { return impl_->program.meta.chips; }
 double Program::clock_hz() const { return impl_->program.meta.clock_hz; }

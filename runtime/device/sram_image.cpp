@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "lib/gguf/dequantize.h"
@@ -13,6 +14,7 @@
 #include "lib/model/model_access.h"
 #include "lib/program/register_table.h"
 #include "lib/quant/gguf_import.h"
+#include "lib/quant/smoothing_record.h"
 
 namespace lpu::runtime {
 namespace {
@@ -71,14 +73,24 @@ const gguf::TensorInfo* tensor(const gguf::File& f, const LayoutEntry& e, Status
   return t;
 }
 
-Status fill_tiled(const gguf::File& f, const std::vector<const LayoutEntry*>& entries,
+// The smoothing factors the Program folds into the weights, or none.
+struct Folding {
+  const ModelConfig* config = nullptr;
+  std::optional<quant::ChannelValues> factors;
+
+  quant::TensorScaling of(const std::string& name) const {
+    return factors ? quant::tensor_scaling(*config, *factors, name) : quant::TensorScaling{};
+  }
+};
+
+Status fill_tiled(const gguf::File& f, const Folding& folding, const std::vector<const LayoutEntry*>& entries,
                   std::vector<ChipImage>& img) {
   const LayoutEntry& first = *entries.front();
   Status error;
   const gguf::TensorInfo* t = tensor(f, first, error);
   if (t == nullptr) return error;
   LPU_ASSIGN_OR_RETURN(kernels::QuantizedRows q,
-                       quant::import_tensor(f, *t, quant::QuantConfig{first.group}));
+                       quant::import_tensor(f, *t, quant::QuantConfig{first.group}, folding.of(first.name)));
   const std::size_t per_expert = t->dims.size() >= 2 ? t->dims[1] : 1;
   for (const LayoutEntry* e : entries) {
     if (e->group != first.group || e->k != q.k() || e->n1 > per_expert ||
@@ -95,7 +107,7 @@ Status fill_tiled(const gguf::File& f, const std::vector<const LayoutEntry*>& en
   return {};
 }
 
-Status fill_f32(const gguf::File& f, const LayoutEntry& e, std::vector<ChipImage>& img) {
+Status fill_f32(const gguf::File& f, const Folding& folding, const LayoutEntry& e, std::vector<ChipImage>& img) {
   Status error;
   const gguf::TensorInfo* t = tensor(f, e, error);
   if (t == nullptr) return error;
@@ -104,6 +116,17 @@ Status fill_f32(const gguf::File& f, const LayoutEntry& e, std::vector<ChipImage
     return invalid_argument(f.path() + ": " + where(e) + ": " + std::to_string(e.bytes) +
                             " bytes (expected " + std::to_string(v.size() * 4) +
                             ", the fp32 tensor " + t->shape_string() + ")");
+  }
+  const quant::TensorScaling scaling = folding.of(e.name);
+  if (!scaling.empty()) {
+    const std::size_t k = t->row_length();
+    const std::size_t per_expert = t->dims.size() >= 2 ? t->dims[1] : 1;
+    if ((!scaling.columns.empty() && scaling.columns.size() != k) ||
+        (!scaling.rows.empty() && scaling.rows.size() != per_expert)) {
+      return invalid_argument(f.path() + ": " + where(e) + ": smoothing factors do not fit tensor " +
+                              t->shape_string());
+    }
+    for (std::size_t r = 0; r * k < v.size(); ++r) scaling.apply(r % per_expert, v.data() + r * k, k);
   }
   std::memcpy(at(img, e), v.data(), e.bytes);
   return {};
@@ -216,6 +239,11 @@ std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> i
 Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, const Model& model,
                                                  const ProgressCallback& progress) {
   const gguf::File& f = model::model_file(model);
+  Folding folding{&model.config(), std::nullopt};
+  if (p.smoothing.enabled()) {
+    LPU_ASSIGN_OR_RETURN(folding.factors,
+                         quant::smoothing_factors_of(p.smoothing, model.config(), "Program of " + p.meta.model_name));
+  }
   auto ranges = image_ranges(p);
   std::vector<ChipImage> img(p.meta.chips);
   for (std::uint32_t c = 0; c < p.meta.chips; ++c) {
@@ -247,13 +275,13 @@ Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, cons
   if (progress) progress({"loading weights", 0, total});
   tbb::parallel_for(std::size_t{0}, total, [&](std::size_t i) {
     if (i < groups.size()) {
-      errors[i] = fill_tiled(f, *groups[i], img);
+      errors[i] = fill_tiled(f, folding, *groups[i], img);
       report();
       return;
     }
     const LayoutEntry& e = *others[i - groups.size()];
     switch (e.encoding) {
-      case Encoding::kF32: errors[i] = fill_f32(f, e, img); break;
+      case Encoding::kF32: errors[i] = fill_f32(f, folding, e, img); break;
       case Encoding::kGgufRows: errors[i] = fill_gguf_rows(f, e, img); break;
       case Encoding::kZeroUnitScales: unit_scales(e, at(img, e)); break;
       default: break;  // zero state and text: already zero

@@ -68,6 +68,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineO
     c.group = o.group;
     c.kv = o.kv;
     c.all_logits = o.all_logits;
+    c.smoothing = o.smoothing;
     c.progress = o.progress;
     LPU_ASSIGN_OR_RETURN(Program p, compile_program(model, target, c));
     impl->program.emplace(std::move(p));

@@ -144,6 +144,7 @@ Result<Int8Session> create_session(const Model& model, int max_context, const In
   co.group = static_cast<std::uint32_t>(options.group_size);
   co.kv = kv_precision_name(options.kv);
   co.all_logits = true;  // forward(..., all_logits) may ask for any row
+  co.smoothing = options.smoothing;
   const std::string where = model.path() + ": int8 session";
   try {
     auto impl = std::make_unique<Int8Session::Impl>();

@@ -2,7 +2,10 @@
 // CPU backend's executors so that the move can be shown to change no bit:
 // the SHA-256 of every logit of a fixed multi-slot workload per (model, G,
 // KV precision), and SmolLM2's greedy chat reply to the demo prompt at
-// G = 320 (the tsp-v1 K tile) with the int8 KV cache.
+// G = 320 (the tsp-v1 K tile) with the int8 KV cache. These run without
+// smoothing: the arithmetic they pin did not change when it came. Beside
+// them, the same workloads with smoothing (the default), and the smoothing
+// records calibration gives (the same bytes on every machine).
 //
 // Regenerate (only when the arithmetic is meant to change):
 //   LPU_UPDATE_GOLDEN=1 build/lead/tests/lib/int8/lpu_int8_test --gtest_filter='Int8Golden*'
@@ -19,6 +22,7 @@
 #include "include/lpu/int8_session.h"
 #include "include/lpu/tokenizer.h"
 #include "lib/core/sha256.h"
+#include "lib/quant/calibration.h"
 #include "tests/lib/int8/int8_test_util.h"
 #include "tests/testing/test_paths.h"
 
@@ -105,6 +109,57 @@ TEST(Int8GoldenTest, WorkloadLogitHashes) {
       }
     }
   }
+}
+
+TEST(Int8GoldenTest, SmoothedWorkloadLogitHashes) {
+  for (const char* preset : {"tiny-dense", "tiny-moe"}) {
+    const std::string name = std::string(preset) + ".g256.int8.smoothed";
+    SCOPED_TRACE(name);
+    expect_golden(name, workload_hash(testing::synthetic_model_path(preset),
+                                      int8_options(256, KvPrecision::kInt8, 1, 1, true)));
+  }
+}
+
+// SHA-256 of a smoothing record's identity and every factor's exponent.
+std::string record_hash(const program::Smoothing& r) {
+  std::ostringstream os;
+  os << r.method << '|' << r.alpha << '|' << r.calibration_hash << '|' << r.calibration_tokens;
+  for (const program::SmoothingSite& site : r.sites) {
+    os << '|' << site.name;
+    for (const auto& layer : site.log2_factors) {
+      os << ':';
+      for (std::int8_t e : layer) os << static_cast<int>(e) << ',';
+    }
+  }
+  const std::string text = os.str();
+  return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+void expect_record_golden(const std::string& name, const std::string& path) {
+  const Model m = testing::load_model(path);
+  auto r = quant::calibrate_program_smoothing(m, quant::calibration_tokens(m));
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  auto again = quant::calibrate_program_smoothing(m, quant::calibration_tokens(m));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(record_hash(*r), record_hash(*again)) << name << ": calibration differs between two runs";
+  expect_golden(name, record_hash(*r));
+}
+
+TEST(Int8GoldenTest, SmoothingRecords) {
+  for (const char* preset : {"tiny-dense", "tiny-moe"}) {
+    expect_record_golden(std::string(preset) + ".smoothing", testing::synthetic_model_path(preset));
+  }
+  const auto stories = testing::stories260k_path();
+  LPU_REQUIRE_FILE(stories, "stories260K.gguf");
+  expect_record_golden("stories260K.smoothing", stories.string());
+}
+
+TEST(Int8GoldenTest, SmoothingRecordAndWorkloadSmolLM2) {
+  LPU_REQUIRE_FILE(testing::smollm2_q4_1_path(), "SmolLM2-135M-Instruct.Q4_1.gguf");
+  expect_record_golden("smollm2.smoothing", testing::smollm2_q4_1_path().string());
+  expect_golden("smollm2.g256.int8.smoothed",
+                workload_hash(testing::smollm2_q4_1_path().string(),
+                              int8_options(256, KvPrecision::kInt8, 1, 1, true)));
 }
 
 TEST(Int8GoldenTest, WorkloadLogitHashSmolLM2) {

@@ -79,11 +79,17 @@ bool has_line(const std::string& text, const std::string& line) {
 TEST(Disassemble, ShowsHeaderTablesAndEveryInstruction) {
   const Program p = ProgramBuilder().build();
   const std::string text = disassemble(p);
-  EXPECT_TRUE(has_line(text, "lpu program (format 2.1)")) << text;
+  EXPECT_TRUE(has_line(text, "lpu program (format 2.2)")) << text;
   EXPECT_TRUE(has_line(text, "model    tiny-llama  hash " + std::string(64, 'a'))) << text;
   EXPECT_TRUE(has_line(text, "target   test-2chip  hash " + std::string(64, 'b'))) << text;
   EXPECT_TRUE(has_line(text, "G 32  kv int8  slots 2  chips 2  clock 1000000000 Hz  rms_eps 1e-05"))
       << text;
+  EXPECT_TRUE(has_line(text, "smoothing none")) << text;
+  Program smoothed = p;
+  smoothed.smoothing = {"smoothquant", 0.5f, std::string(64, 'c'), 512, {{"attention_input", {{1, 0}, {-2, 3}}}}};
+  EXPECT_TRUE(has_line(disassemble(smoothed), "smoothing smoothquant  alpha 0.5  calibration 512 tokens, hash " +
+                                                  std::string(64, 'c') + "  (1 sites, 4 factors)"))
+      << disassemble(smoothed);
   EXPECT_TRUE(has_line(text, "pools (3)")) << text;
   EXPECT_TRUE(has_line(text, "  2 weights")) << text;
   EXPECT_TRUE(has_line(text, "layout (13 entries)")) << text;

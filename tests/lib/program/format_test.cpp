@@ -59,6 +59,14 @@ void expect_same(const Program& a, const Program& b) {
     EXPECT_EQ(std::tie(r.chip, r.reg, r.stride_bytes, r.count, r.meaning),
               std::tie(s.chip, s.reg, s.stride_bytes, s.count, s.meaning));
   }
+  EXPECT_EQ(std::tie(a.smoothing.method, a.smoothing.calibration_hash, a.smoothing.calibration_tokens),
+            std::tie(b.smoothing.method, b.smoothing.calibration_hash, b.smoothing.calibration_tokens));
+  EXPECT_EQ(std::bit_cast<std::uint32_t>(a.smoothing.alpha), std::bit_cast<std::uint32_t>(b.smoothing.alpha));
+  ASSERT_EQ(a.smoothing.sites.size(), b.smoothing.sites.size());
+  for (std::size_t i = 0; i < a.smoothing.sites.size(); ++i) {
+    EXPECT_EQ(a.smoothing.sites[i].name, b.smoothing.sites[i].name);
+    EXPECT_EQ(a.smoothing.sites[i].log2_factors, b.smoothing.sites[i].log2_factors) << "smoothing site " << i;
+  }
   ASSERT_EQ(a.variants.size(), b.variants.size());
   for (std::size_t v = 0; v < a.variants.size(); ++v) {
     const Variant &p = a.variants[v], &q = b.variants[v];
@@ -103,6 +111,37 @@ TEST(ProgramFormat, RoundTripKeepsUnusualValues) {
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   expect_same(p, *back);
   EXPECT_EQ(serialize(*back), bytes);
+}
+
+TEST(ProgramFormat, RoundTripKeepsTheSmoothing) {
+  Program p = ProgramBuilder().build();
+  p.smoothing.method = "smoothquant";
+  p.smoothing.alpha = 0.5f;
+  p.smoothing.calibration_hash = std::string(64, 'a');
+  p.smoothing.calibration_tokens = 512;
+  p.smoothing.sites = {{"attention_input", {{0, 1, -3, 16}, {-16, 2, 0, 0}}}, {"down_input", {{}, {5}}}};
+  const auto bytes = serialize(p);
+  auto back = deserialize(bytes, "p.lpuprog");
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  expect_same(p, *back);
+  EXPECT_EQ(serialize(*back), bytes);
+  p.smoothing.method = "rotation";
+  auto bad = deserialize(serialize(p), "p.lpuprog");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("smoothing.method: 'rotation' (expected empty or smoothquant)"),
+            std::string::npos) << bad.status().message();
+}
+
+// A 2.1 file (no smoothing section, minor 1 in the header) still reads.
+TEST(ProgramFormat, ReadsFormat2_1WithoutSmoothing) {
+  std::vector<std::uint8_t> bytes = serialize(ProgramBuilder().build());
+  const std::size_t smth = lpu::testing::find_text(bytes, "SMTH");
+  bytes.resize(smth);
+  bytes[internal::kMinorAt] = 1;
+  lpu::testing::reseal_program(bytes);
+  auto back = deserialize(bytes, "old.lpuprog");
+  ASSERT_TRUE(back.ok()) << back.status().to_string();
+  EXPECT_FALSE(back->smoothing.enabled());
 }
 
 TEST(ProgramFormat, EmptyProgramRoundTrips) {

@@ -10,6 +10,7 @@
 
 #include "include/lpu/int8_session.h"
 #include "include/lpu/reference.h"
+#include "include/lpu/synth.h"
 #include "lib/metrics/metrics.h"
 #include "lib/model/model_access.h"
 #include "lib/quant/smoothing.h"
@@ -26,12 +27,7 @@ using reference::MatrixRM;
 // Final hidden states of `tokens` under `w`.
 MatrixRM hidden(const ModelConfig& c, const reference::Weights& w, const std::vector<TokenId>& tokens) {
   reference::Rope rope(c, w.rope_freqs);
-  reference::KvCache cache;
-  const Eigen::Index kv = static_cast<Eigen::Index>(c.n_head_kv) * c.head_dim;
-  for (int l = 0; l < c.n_layer; ++l) {
-    cache.k.push_back(MatrixRM::Zero(static_cast<Eigen::Index>(tokens.size()), kv));
-    cache.v.push_back(MatrixRM::Zero(static_cast<Eigen::Index>(tokens.size()), kv));
-  }
+  reference::KvCache cache = reference::zero_kv_cache(c, static_cast<Eigen::Index>(tokens.size()));
   return reference::forward_hidden(c, w, rope, cache, tokens, 0);
 }
 
@@ -119,6 +115,7 @@ TEST(Smoothing, FactorsBalanceActivationAndWeight) {
     x.attention_output.push_back(std::vector<float>(static_cast<std::size_t>(c.n_head * c.head_dim), 0.0f));
     x.down_input.push_back(std::vector<float>(static_cast<std::size_t>(c.n_ff), 0.0f));
   }
+  x.output_input.push_back(std::vector<float>(static_cast<std::size_t>(c.n_embd), 0.0f));
   const quant::ChannelValues s = quant::smoothing_factors(c, *w, x);
   EXPECT_EQ(s.attention_input[0][3], 8.0f);
   EXPECT_EQ(s.attention_input[0][0], 1.0f);
@@ -151,13 +148,15 @@ TEST(Rotation, KeepsTheLogitsAndWritesALoadableFile) {
   }
 }
 
-// Mean KL(fp32 reference || int8 at G = 64) of `path` over `tokens`.
-double int8_kl(const std::string& path, const std::vector<TokenId>& tokens) {
+// Mean KL(fp32 reference || int8 at G = 64) of `path` over `tokens`, with
+// or without the smoothing a compiled Program folds in at import.
+double int8_kl(const std::string& path, const std::vector<TokenId>& tokens, bool smoothing) {
   const Model m = testing::load_model(path);
   auto ref = ReferenceSession::create(m, 128);
   Int8Options o;
   o.group_size = 64;
   o.kv = KvPrecision::kF16;
+  o.smoothing = smoothing;
   auto q = Int8Session::create(m, 128, o);
   EXPECT_TRUE(ref.ok() && q.ok());
   if (!ref.ok() || !q.ok()) return 0.0;
@@ -166,33 +165,24 @@ double int8_kl(const std::string& path, const std::vector<TokenId>& tokens) {
   return metrics::agreement(a, b, m.config().n_vocab)->kl_mean;
 }
 
-// A tiny model with outlier channels planted on purpose (four residual
-// channels of every norm weight 40x larger, so the inputs of Wq/Wk/Wv and
-// the gate/up carry outliers that set their groups' scales): smoothing
-// must cut the int8 pass's KL by at least half.
+// Tiny models with outlier channels planted on purpose (four residual
+// channels of every layer norm 40x larger, so the inputs of Wq/Wk/Wv and
+// the gate/up/router carry outliers that set their groups' scales): the
+// smoothing every compile folds in must cut the int8 pass's KL by at least
+// half, dense and MoE.
 TEST(Smoothing, HalvesTheKlOfPlantedOutliers) {
-  const Model base = testing::load_model(testing::synthetic_model_path("tiny-dense"));
-  const ModelConfig& c = base.config();
-  auto w = reference::load_weights(model::model_file(base), c);
-  ASSERT_TRUE(w.ok());
-  for (reference::LayerWeights& l : w->layers) {
-    for (Eigen::Index j : {3, 17, 40, 61}) {
-      l.attn_norm(j) *= 40.0f;
-      l.ffn_norm(j) *= 40.0f;
-    }
+  for (const char* preset : {"tiny-dense", "tiny-moe"}) {
+    auto o = synth_preset(preset);
+    ASSERT_TRUE(o.ok());
+    o->outlier_channels = 4;
+    const std::string planted = (testing::temp_dir() / (std::string(preset) + "-outliers.gguf")).string();
+    ASSERT_TRUE(write_synthetic_model(*o, planted).ok());
+    const std::vector<TokenId> tokens = testing::random_tokens(12, 96, o->n_vocab);
+    const double before = int8_kl(planted, tokens, false);
+    const double after = int8_kl(planted, tokens, true);
+    EXPECT_GT(before, 0.0) << preset;
+    EXPECT_LE(after, 0.5 * before) << preset << ": KL " << before << " -> " << after;
   }
-  const std::string planted = (testing::temp_dir() / "tiny-dense-outliers.gguf").string();
-  ASSERT_TRUE(quant::write_weights(base, *w, planted).ok());
-  const Model m = testing::load_model(planted);
-  auto factors = quant::calibrate_smoothing(m, testing::random_tokens(11, 64, c.n_vocab));
-  ASSERT_TRUE(factors.ok());
-  const std::string smoothed = (testing::temp_dir() / "tiny-dense-outliers-smoothed.gguf").string();
-  ASSERT_TRUE(quant::write_smoothed_model(m, *factors, smoothed).ok());
-  const std::vector<TokenId> tokens = testing::random_tokens(12, 96, c.n_vocab);
-  const double before = int8_kl(planted, tokens);
-  const double after = int8_kl(smoothed, tokens);
-  EXPECT_GT(before, 0.0);
-  EXPECT_LE(after, 0.5 * before) << "KL " << before << " -> " << after;
 }
 
 TEST(Smoothing, ASmoothedFileGivesTheOriginalsLogits) {
