@@ -14,7 +14,7 @@
 #include "lib/core/sha256.h"
 #include "lib/program/container.h"
 #include "lib/program/program.h"
-#include "lib/quant/calibration.h"
+#include "lib/compiler/model_transform.h"
 #include "lib/report/sram_map.h"
 #include "lib/report/trace_json.h"
 #include "lib/target/target.h"
@@ -31,6 +31,7 @@ struct CompileCliOptions {
   bool json = false;
   bool explain = false;
   bool no_smoothing = false;
+  bool no_rotation = false;
   std::string trace;
   std::string sram_map;
 };
@@ -54,11 +55,11 @@ Status run_compile(const CompileCliOptions& o) {
     m = compiler::model_input_from_config(c);
   } else {
     LPU_ASSIGN_OR_RETURN(m, compiler::model_input_from_file(o.model));
-    if (!o.no_smoothing) {
-      LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.model));
-      LPU_ASSIGN_OR_RETURN(m.smoothing,
-                           quant::calibrate_program_smoothing(model, quant::calibration_tokens(model)));
-    }
+    LPU_ASSIGN_OR_RETURN(Model model, Model::load(o.model));
+    const compiler::TransformRequest request{!o.no_smoothing, !o.no_rotation,
+                                             o.options.group != 0 ? o.options.group : t.default_group()};
+    const std::vector<TokenId> calibration = compiler::request_transforms(model, request, m);
+    LPU_TRY(compiler::calibrate_transforms(model, request, calibration, m), o.model);
   }
   LPU_ASSIGN_OR_RETURN(compiler::Compiled c, compiler::compile(m, t, o.options, terminal_progress_bar("lpu compile")));
   // One serialisation for the hash, the output file and the cache.
@@ -110,6 +111,7 @@ void add_compile_command(CLI::App& app, Action& action) {
   cmd->add_option("--kv", o->options.kv, "KV cache precision: int8 or f16 (default: the target's)");
   cmd->add_option("--prefill-chunk", o->options.prefill_chunk, "Tokens per prefill chunk (default: the target's, 64 or 128 on cpu-host; less if activations do not fit)");
   cmd->add_flag("--no-smoothing", o->no_smoothing, "Do not fold activation smoothing into the weights (default: calibrate it and record it in the Program)");
+  cmd->add_flag("--no-rotation", o->no_rotation, "Do not rotate the residual stream at import (default: a Hadamard rotation when calibration finds it lowers the int8 error; recorded in the Program)");
   cmd->add_flag("--all-logits", o->options.all_logits, "Prefill chunks write every row's logits (to score a text; default: the last row's)");
   cmd->add_option("-o,--out", o->out, "Write the Program to this file");
   cmd->add_flag("--json", o->json, "Print the report as JSON");

@@ -73,7 +73,12 @@ Status run_convert(const ConvertOptions& o) {
     summarise("down input", f.down_input);
     quant::apply_smoothing(model.config(), f, w);
   }
-  if (o.rotate_seed >= 0) quant::apply_rotation(model.config(), static_cast<std::uint64_t>(o.rotate_seed), w);
+  if (o.rotate_seed >= 0) {
+    LPU_ASSIGN_OR_RETURN(quant::HadamardRotation rotation,
+                         quant::HadamardRotation::create(static_cast<std::size_t>(model.config().n_embd),
+                                                         static_cast<std::uint64_t>(o.rotate_seed)));
+    quant::apply_rotation(model.config(), rotation, w);
+  }
   if (o.fake_quant > 0) quant::round_weights_to_int8(w, o.fake_quant);
   return quant::write_weights(model, w, o.dst);
 }

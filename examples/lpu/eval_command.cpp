@@ -1,7 +1,7 @@
 // lpu eval MODEL: teacher-forced fidelity of the int8 forward pass against
 // the fp32 reference on one token sequence: per int8 configuration (group
-// size G x KV precision x smoothing on or off) the mean and max KL(ref ||
-// int8), top-1 agreement, and the perplexity of each pass; with
+// size G x KV precision x weight transforms on or off) the mean and max
+// KL(ref || int8), top-1 agreement, and the perplexity of each pass; with
 // --per-layer, each layer's share. docs/accuracy.md reports the figures.
 #include <algorithm>
 #include <chrono>
@@ -39,7 +39,7 @@ struct EvalOptions {
   std::string target;
   std::vector<int> groups;        // empty: the target's default G
   std::vector<std::string> kvs;   // empty: the target's default KV precision
-  std::vector<std::string> smoothing = {"on"};
+  std::vector<std::string> transform = {"on"};  // smoothing and rotation, as compiles have them
   bool per_layer = false;
   int chunk = 64;
   int threads = 0;
@@ -117,7 +117,7 @@ Result<std::vector<float>> all_logits(const ForwardFn& forward, const std::vecto
 struct ConfigStats {
   int group = 0;
   std::string kv;
-  bool smoothing = false;
+  std::string transform;  // Program::weight_transforms() of the pass
   metrics::Agreement agreement;  // against the reference, over all n rows
   metrics::NextTokenLoss pass;   // over the n - 1 rows that have a next token
   double seconds = 0.0;
@@ -131,11 +131,12 @@ Result<KvPrecision> parse_kv(const std::string& kv) {
 
 Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model,
                               const std::vector<TokenId>& ids, const std::vector<float>& ref,
-                              int group, const std::string& kv, bool smoothing) {
+                              int group, const std::string& kv, bool transform) {
   Int8Options opt;
   opt.group_size = group;
   opt.threads = o.threads;
-  opt.smoothing = smoothing;
+  opt.smoothing = transform;
+  opt.rotation = transform;
   LPU_ASSIGN_OR_RETURN(opt.kv, parse_kv(kv));
   const auto t0 = Clock::now();
   LPU_ASSIGN_OR_RETURN(Int8Session session,
@@ -147,7 +148,7 @@ Result<ConfigStats> eval_int8(const EvalOptions& o, const Model& model,
   ConfigStats s;
   s.group = group;
   s.kv = kv;
-  s.smoothing = smoothing;
+  s.transform = session.program().weight_transforms();
   s.seconds = seconds_since(t0);
   const int n_vocab = model.config().n_vocab;
   LPU_ASSIGN_OR_RETURN(s.agreement, metrics::agreement(ref, logits, n_vocab));
@@ -164,20 +165,20 @@ struct EvalReport {
   std::vector<ConfigStats> configs;
   struct PerLayer {
     int group = 0;
-    bool smoothing = false;
+    std::string transform;
     std::vector<quant::LayerError> layers;
   };
   std::vector<PerLayer> per_layer;
 };
 
-const char* smoothing_name(bool on) { return on ? "smoothquant" : "none"; }
+
 
 void print_json(const EvalReport& r) {
   nlohmann::json configs = nlohmann::json::array();
   for (const ConfigStats& c : r.configs) {
     configs.push_back({{"group", c.group},
                        {"kv", c.kv},
-                       {"smoothing", smoothing_name(c.smoothing)},
+                       {"transform", c.transform},
                        {"kl_mean", c.agreement.kl_mean},
                        {"kl_max", c.agreement.kl_max},
                        {"top1_agreement", c.agreement.top1},
@@ -190,7 +191,7 @@ void print_json(const EvalReport& r) {
   for (const EvalReport::PerLayer& p : r.per_layer) {
     for (const quant::LayerError& l : p.layers) {
       per_layer.push_back({{"group", p.group},
-                           {"smoothing", smoothing_name(p.smoothing)},
+                           {"transform", p.transform},
                            {"layer", l.layer == quant::kOutputHead ? nlohmann::json("head") : nlohmann::json(l.layer)},
                            {"kl_mean", l.kl_mean},
                            {"kl_max", l.kl_max},
@@ -215,18 +216,19 @@ void print_table(const EvalReport& r) {
       "%zu tokens: KL(ref || int8) and top-1 over %zu rows, perplexity over %zu next tokens\n\n",
       r.ids.size(), r.ids.size(), r.ids.size() - 1);
   std::printf("%-18s %12s %12s %8s %10s %8s  %s\n", "pass", "KL mean", "KL max", "top-1", "ppl",
-              "seconds", "smoothing");
+              "seconds", "transform");
   std::printf("%-18s %12s %12s %8s %10.4f %8.1f\n", "fp32 reference", "-", "-", "-", r.ref.perplexity,
               r.ref_seconds);
   for (const ConfigStats& c : r.configs) {
     const std::string name = "int8 G=" + std::to_string(c.group) + " kv=" + c.kv;
     std::printf("%-18s %12.6f %12.6f %8.4f %10.4f %8.1f  %s\n", name.c_str(), c.agreement.kl_mean,
-                c.agreement.kl_max, c.agreement.top1, c.pass.perplexity, c.seconds, smoothing_name(c.smoothing));
+                c.agreement.kl_max, c.agreement.top1, c.pass.perplexity, c.seconds,
+                c.transform.c_str());
   }
   if (r.per_layer.empty()) return;
   std::printf("\nper layer: KL mean (KL max) with only that layer's matrices and inputs rounded to int8\n%-6s", "layer");
   for (const EvalReport::PerLayer& p : r.per_layer) {
-    const std::string head = "G=" + std::to_string(p.group) + " " + smoothing_name(p.smoothing);
+    const std::string head = "G=" + std::to_string(p.group) + " " + p.transform;
     std::printf(" %24s", head.c_str());
   }
   std::printf("\n");
@@ -251,8 +253,8 @@ Status check_options(const EvalOptions& o) {
   if (o.threads < 0)
     return invalid_argument("--threads " + std::to_string(o.threads) + " (expected >= 0)");
   for (const std::string& kv : o.kvs) LPU_TRY(parse_kv(kv).status(), "");
-  for (const std::string& m : o.smoothing) {
-    if (m != "on" && m != "off") return invalid_argument("--smoothing " + m + " (expected on, off or on,off)");
+  for (const std::string& m : o.transform) {
+    if (m != "on" && m != "off") return invalid_argument("--transform " + m + " (expected on, off or on,off)");
   }
   // Checked here too (Int8Session::create has the same rule) so that a bad
   // G fails before the reference pass, not minutes into the run.
@@ -265,25 +267,27 @@ Status check_options(const EvalOptions& o) {
   return {};
 }
 
-// Each layer's share of the int8 error, per G and smoothing setting,
+// Each layer's share of the int8 error, per G and transform setting,
 // through the fp32 reference (lib/quant/layer_error.h).
 Result<std::vector<EvalReport::PerLayer>> per_layer_report(const EvalOptions& o, const Model& model,
                                                            const std::vector<TokenId>& ids,
                                                            const std::vector<int>& groups) {
   std::vector<EvalReport::PerLayer> out;
-  for (const std::string& m : o.smoothing) {
-    LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
-    if (m == "on") {
-      const std::vector<TokenId> calibration = quant::calibration_tokens(model);
-      LPU_ASSIGN_OR_RETURN(quant::ChannelValues f, quant::calibrate_smoothing_of(model, w, calibration));
-      quant::apply_smoothing(model.config(), f, w);
-    }
+  const std::vector<TokenId> calibration = quant::calibration_tokens(model);
+  for (const std::string& m : o.transform) {
     for (int group : groups) {
+      // The transforms a compile at this G chooses, folded into fp32 weights.
+      LPU_ASSIGN_OR_RETURN(quant::CalibratedTransform t,
+                           quant::calibrate_transform(model, calibration, group, m == "on", m == "on"));
+      LPU_ASSIGN_OR_RETURN(reference::Weights w, quant::load_fp32_weights(model));
+      LPU_TRY(quant::apply_transforms(model.config(), t.smoothing, t.rotation, w), model.path());
+      std::string name = t.smoothing.enabled() ? t.smoothing.method : "";
+      if (t.rotation.enabled()) name += (name.empty() ? "" : "+") + t.rotation.method;
       const auto t0 = Clock::now();
       LPU_ASSIGN_OR_RETURN(std::vector<quant::LayerError> layers,
                            quant::per_layer_error(model.config(), w, ids, group, terminal_progress_bar("per-layer error")));
-      std::fprintf(stderr, "per layer, G=%d smoothing %s: %.1f s\n", group, m.c_str(), seconds_since(t0));
-      out.push_back({group, m == "on", std::move(layers)});
+      std::fprintf(stderr, "per layer, G=%d transform %s: %.1f s\n", group, m.c_str(), seconds_since(t0));
+      out.push_back({group, name.empty() ? "none" : name, std::move(layers)});
     }
   }
   return out;
@@ -318,9 +322,9 @@ Status run_eval(const EvalOptions& o) {
   const std::vector<std::string> kvs = o.kvs.empty() ? std::vector<std::string>{t.default_kv} : o.kvs;
   for (int group : groups) {
     for (const std::string& kv : kvs) {
-      for (const std::string& m : o.smoothing) {
+      for (const std::string& m : o.transform) {
         LPU_ASSIGN_OR_RETURN(ConfigStats s, eval_int8(o, model, report.ids, ref_logits, group, kv, m == "on"));
-        std::fprintf(stderr, "int8 G=%d kv=%s smoothing %s: %.1f s\n", group, kv.c_str(), m.c_str(), s.seconds);
+        std::fprintf(stderr, "int8 G=%d kv=%s transform %s: %.1f s\n", group, kv.c_str(), m.c_str(), s.seconds);
         report.configs.push_back(std::move(s));
       }
     }
@@ -360,8 +364,9 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("--kv", o->kvs,
                   "KV cache precisions of the int8 passes: f16, int8 or f16,int8 (default: the target's)")
       ->delimiter(',');
-  cmd->add_option("--smoothing", o->smoothing,
-                  "Activation smoothing of the int8 passes: on (the default, as compiled Programs have it), off, or on,off")
+  cmd->add_option("--transform", o->transform,
+                  "Weight transforms (smoothing and rotation) of the int8 passes: on (the default, as compiled Programs "
+                  "have them), off, or on,off")
       ->delimiter(',');
   cmd->add_flag("--per-layer", o->per_layer,
                 "Also each layer's share of the error (one fp32 reference pass per layer; slow)");

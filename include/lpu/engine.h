@@ -81,8 +81,9 @@ struct EngineOptions {
   std::uint32_t chips = 0;
   std::uint32_t group = 0;
   std::string kv;
-  /// Activation smoothing folded into the weights (CompileOptions::smoothing).
+  /// Weight transforms folded in at import (CompileOptions::smoothing, ::rotation).
   bool smoothing = true;
+  bool rotation = true;
   /// CPU backend worker threads; 0: every hardware thread.
   int threads = 0;
   /// Requests that may wait for a slot; submit() refuses more.

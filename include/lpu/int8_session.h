@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "lpu/model.h"
+#include "lpu/program.h"
 #include "lpu/status.h"
 #include "lpu/token.h"
 
@@ -46,8 +47,9 @@ struct Int8Options {
   /// Independent sequences the session holds, each with its own KV cache of
   /// max_context tokens and its own position.
   int batch_slots = 1;
-  /// Activation smoothing folded into the weights (CompileOptions::smoothing).
+  /// Weight transforms folded in at import (CompileOptions::smoothing, ::rotation).
   bool smoothing = true;
+  bool rotation = true;
 };
 
 /// New tokens for one slot in a forward_batch() call.
@@ -105,6 +107,9 @@ class Int8Session {
   int max_context() const;
   /// The options the session was created with (threads as given).
   const Int8Options& options() const;
+  /// The Program the session runs (its G, KV precision and the weight
+  /// transforms calibration chose: Program::smoothing(), ::rotation()).
+  const Program& program() const;
   const ModelConfig& config() const;
 
   /// Library internals, defined in runtime/session/int8_session.cpp.

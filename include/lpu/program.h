@@ -52,6 +52,15 @@ struct CompileOptions {
   /// the fp32 reference on a built-in text, and recorded in the Program.
   /// Exact in real arithmetic; it makes the int8 pass more faithful.
   bool smoothing = true;
+  /// Rotate the residual stream when the weights are imported
+  /// (docs/quantization.md, "Rotation"): a randomised Hadamard rotation
+  /// with the norms folded into the matrices that read them, recorded in
+  /// the Program. Exact in real arithmetic; kept when calibration finds it
+  /// lowers the simulated int8 error at the Program's G (it spreads
+  /// outliers of the residual stream over all channels, but gathers the
+  /// norms' own outliers into the weights); skipped for widths it has no
+  /// Hadamard matrix for.
+  bool rotation = true;
   /// Load an earlier compile of the same inputs from the Program cache
   /// (~/.cache/lpu/programs or $LPU_CACHE_DIR), and store new ones there;
   /// the cache keeps to $LPU_CACHE_MAX_BYTES (default 2 GiB), deleting the
@@ -87,6 +96,12 @@ class Program {
   /// The activation smoothing folded into the weights at import: "none",
   /// or its method, alpha and calibration tokens with their SHA-256.
   std::string smoothing() const;
+  /// The rotation of the residual stream folded in at import: "none" or
+  /// "hadamard (seed N)".
+  std::string rotation() const;
+  /// The transforms in one word: "none", "smoothquant", "hadamard" or
+  /// "smoothquant+hadamard".
+  std::string weight_transforms() const;
   std::uint32_t slots() const;
   std::uint32_t chips() const;
   double clock_hz() const;

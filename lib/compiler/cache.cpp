@@ -82,7 +82,7 @@ const char* compiler_build_id() { return LPU_COMPILER_BUILD; }
 std::string cache_path(const ModelInput& m, const target::Target& t, const CompileOptions& o) {
   std::ostringstream key;
   key << m.hash << '|' << target::target_hash(t) << '|' << o.chips << '|' << o.slots << '|'
-      << o.max_context << '|' << o.group << '|' << o.kv << '|' << o.prefill_chunk << '|' << o.all_logits << '|' << smoothing_key(m.smoothing) << '|'
+      << o.max_context << '|' << o.group << '|' << o.kv << '|' << o.prefill_chunk << '|' << o.all_logits << '|' << transform_key(m) << '|'
       << program::kFormatMajor << '.' << program::kFormatMinor << '|' << compiler_build_id();
   Sha256 h;
   h.update(key.str());
@@ -98,7 +98,7 @@ Result<program::Program> load_cached(const ModelInput& m, const target::Target& 
   std::vector<std::uint64_t> caps;
   for (const target::Pool& pool : t.pools) caps.push_back(pool.capacity_bytes);
   if (!program::validate(*p, caps, path).ok() || p->meta.model_hash != m.hash ||
-      smoothing_key(p->smoothing) != smoothing_key(m.smoothing) ||
+
       p->meta.target_hash != target::target_hash(t)) {
     return not_found(path + ": stale");
   }

@@ -22,6 +22,8 @@
 #include "lib/compiler/place.h"
 #include "lib/compiler/report.h"
 #include "lib/core/sha256.h"
+#include "lib/quant/hadamard.h"
+#include "lib/quant/weight_transform.h"
 #include "lib/quant/smoothing_record.h"
 #include "lib/gguf/file.h"
 #include "lib/gguf/tensor_type.h"
@@ -183,11 +185,29 @@ Status resolve(const ModelInput& m, const target::Target& t, const CompileOption
 
 }  // namespace
 
-std::string smoothing_key(const program::Smoothing& s) {
-  if (!s.enabled()) return "none";
+std::string transform_key(const ModelInput& m) {
+  if (!m.transform_request.empty()) return m.transform_request;
+  const program::Smoothing& s = m.smoothing;
   std::ostringstream os;
-  os << s.method << ':' << s.alpha << ':' << s.calibration_hash << ':' << s.calibration_tokens;
+  if (s.enabled()) {
+    os << s.method << ':' << s.alpha << ':' << s.calibration_hash << ':' << s.calibration_tokens;
+  } else {
+    os << "none";
+  }
+  os << '+' << (m.rotation.enabled() ? m.rotation.method + ':' + std::to_string(m.rotation.seed) : "none");
   return os.str();
+}
+
+void use_rotation(ModelInput& m, program::Rotation rotation) {
+  m.rotation = std::move(rotation);
+  if (!m.rotation.enabled()) return;
+  const auto n = static_cast<std::uint64_t>(m.config.n_embd);
+  const gguf::TensorType type = quant::rotated_embedding_type(n);
+  const auto traits = gguf::supported_type_traits(static_cast<std::uint32_t>(type));
+  m.embd_type = static_cast<std::uint32_t>(type);
+  m.embd_block = traits->block_elems;
+  m.embd_block_bytes = traits->block_bytes;
+  m.embd_row_bytes = n / m.embd_block * m.embd_block_bytes;
 }
 
 ModelInput model_input_from_config(const ModelConfig& config) {
@@ -357,6 +377,10 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   Shapes s;
   LPU_TRY(resolve(m, t, o, s), "compile");
   if (m.smoothing.enabled()) LPU_TRY(quant::smoothing_factors_of(m.smoothing, m.config, m.config.name).status(), "compile");
+  if (m.rotation.enabled()) {
+    LPU_TRY(quant::HadamardRotation::create(static_cast<std::size_t>(m.config.n_embd), m.rotation.seed).status(),
+            "compile: rotation");
+  }
   Partition p;
   std::optional<Placement> placed = plan(m, t, s, o.chips, p);
   if (!placed) return capacity_error(m, t, s, o.chips);
@@ -491,7 +515,7 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
     std::ostringstream os;
     os << o.chips << '|' << s.slots << '|' << s.context << '|' << s.group << '|' << s.kv_int8 << '|'
        << s.prefill_chunk << '|' << s.attention_sets << '|' << s.moe_dense_ok << '|' << s.all_logits << '|'
-       << smoothing_key(m.smoothing);
+       << transform_key(m);
     md.options_hash = sha256_hex(std::span<const std::uint8_t>(
         reinterpret_cast<const std::uint8_t*>(os.str().data()), os.str().size()));
   }
@@ -502,6 +526,7 @@ Result<Compiled> compile(const ModelInput& m, const target::Target& t, const Com
   md.clock_hz = t.clock_hz;
   md.rms_eps = m.config.rms_eps;
   prog.smoothing = m.smoothing;
+  prog.rotation = m.rotation;
   for (const target::Pool& pl : t.pools) prog.pool_names.push_back(pl.name);
   prog.layout = place.take_entries();
 

@@ -51,15 +51,26 @@ struct ModelInput {
   std::uint32_t embd_block = 1;
   std::uint64_t embd_block_bytes = 2;
   std::string hash;
-  /// Activation smoothing the backends fold into the weights at import,
-  /// copied into the Program (calibrated by the caller: it needs the
-  /// weights, which the compiler never reads).
+  /// Activation smoothing and rotation the backends fold into the weights
+  /// at import, copied into the Program (calibrated by the caller: it needs
+  /// the weights, which the compiler never reads). A rotation also changes
+  /// the embedding's encoding (use_rotation).
   program::Smoothing smoothing;
+  program::Rotation rotation;
+  /// The transforms asked for, when calibration decides the records (the
+  /// cache key then names the request, not its outcome); empty: the
+  /// records themselves identify them.
+  std::string transform_request;
 };
 
-/// What identifies a smoothing for caching: method, alpha and calibration
-/// hash (the factors follow from them and the model).
-std::string smoothing_key(const program::Smoothing& s);
+/// What identifies the weight transforms for caching: smoothing method,
+/// alpha and calibration hash (the factors follow from them and the
+/// model), rotation method and seed.
+std::string transform_key(const ModelInput& m);
+
+/// Sets m.rotation; the embedding table then holds rotated rows, as Q8_0
+/// (F32 when n_embd is not a multiple of 32).
+void use_rotation(ModelInput& m, program::Rotation rotation);
 
 /// A config-only model (a shape preset): F16 embedding, hash of the config.
 ModelInput model_input_from_config(const ModelConfig& config);

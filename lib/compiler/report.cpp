@@ -113,6 +113,10 @@ std::string report_text(const Compiled& c, const target::Target& t) {
   } else {
     os << "none\n";
   }
+  os << "rotation: " << (p.rotation.enabled() ? p.rotation.method + " (seed " + std::to_string(p.rotation.seed) +
+                                                    "), folded into the weights at import; embedding rows re-encoded"
+                                              : std::string("none"))
+     << "\n";
   placement_table(os, c, t);
   const std::size_t h = headline_variant(c);
   const program::Variant& v = p.variants[h];

@@ -53,6 +53,12 @@ void header(std::string& out, const Program& p) {
   appendf(out, "options  hash %s\n", m.options_hash.c_str());
   appendf(out, "G %u  kv %s  slots %u  chips %u  clock %.0f Hz  rms_eps %g\n", m.group,
           m.kv.c_str(), m.slots, m.chips, m.clock_hz, static_cast<double>(m.rms_eps));
+  if (p.rotation.enabled()) {
+    appendf(out, "rotation %s  seed %llu\n", p.rotation.method.c_str(),
+            static_cast<unsigned long long>(p.rotation.seed));
+  } else {
+    appendf(out, "rotation none\n");
+  }
   const Smoothing& s = p.smoothing;
   if (!s.enabled()) {
     appendf(out, "smoothing none\n");

@@ -140,6 +140,12 @@ void put_smoothing(ByteWriter& w, const Smoothing& s) {
   }
 }
 
+void put_rotation(ByteWriter& w, const Rotation& r) {
+  w.put_tag(kTagRotation);
+  w.put_string(r.method);
+  w.put(r.seed);
+}
+
 std::array<std::uint8_t, kChecksumBytes> checksum(std::span<const std::uint8_t> payload) {
   Sha256 h;
   h.update(payload);
@@ -229,6 +235,7 @@ std::vector<std::uint8_t> serialize(const Program& p) {
   put_tables(w, p);
   put_variants(w, p.variants);
   put_smoothing(w, p.smoothing);
+  put_rotation(w, p.rotation);
   std::memcpy(out.data() + kMagicAt, kMagic, sizeof(kMagic));
   store_le(out.data() + kMajorAt, kFormatMajor);
   store_le(out.data() + kMinorAt, kFormatMinor);

@@ -40,6 +40,7 @@ inline constexpr char kTagOps[5] = "OPS_";
 inline constexpr char kTagRegisters[5] = "REGS";
 inline constexpr char kTagVariants[5] = "VARS";
 inline constexpr char kTagSmoothing[5] = "SMTH";  // format 2.2
+inline constexpr char kTagRotation[5] = "ROTN";   // format 2.2
 
 // Bits of a variant's flags byte (format 2.1; reserved and 0 in 2.0).
 inline constexpr std::uint8_t kVariantLastRowLogits = 1;

@@ -28,12 +28,15 @@ class PayloadParser {
     LPU_TRY(ops(), "");
     LPU_TRY(registers(), "");
     LPU_TRY(variants(), "");
-    // Format 2.0 and 2.1 end with the variants; 2.2 adds the smoothing.
-    if (minor_ >= 2) LPU_TRY(smoothing(), "");
+    // Format 2.0 and 2.1 end with the variants; 2.2 adds the weight transforms.
+    if (minor_ >= 2) {
+      LPU_TRY(smoothing(), "");
+      LPU_TRY(rotation(), "");
+    }
     if (r_.remaining() != 0) {
       return r_.error_at(r_.offset(), {"payload", -1, {}},
                          std::to_string(r_.remaining()) + " trailing bytes (expected none after the " +
-                             (minor_ >= 2 ? "smoothing" : "variants") + " section)");
+                             (minor_ >= 2 ? "rotation" : "variants") + " section)");
     }
     return std::move(p_);
   }
@@ -61,6 +64,7 @@ class PayloadParser {
   Status registers();
   Status variants();
   Status smoothing();
+  Status rotation();
   Status variant(std::int64_t i, Variant& v);
   Status stream(const std::string& base, std::vector<isa::Instruction>& out);
   Status instruction(const std::uint8_t* rec, std::uint64_t at, const FieldPath& where,
@@ -207,6 +211,17 @@ Status PayloadParser::smoothing() {
     }
   }
   return {};
+}
+
+Status PayloadParser::rotation() {
+  Rotation& r = p_.rotation;
+  LPU_TRY(r_.expect_tag(kTagRotation, {"rotation", -1, "tag"}), "");
+  const std::uint64_t method_at = r_.offset();
+  LPU_TRY(r_.read_string(r.method, {"rotation", -1, "method"}), "");
+  if (!r.method.empty() && r.method != "hadamard") {
+    return r_.error_at(method_at, {"rotation", -1, "method"}, "'" + r.method + "' (expected empty or hadamard)");
+  }
+  return r_.read(r.seed, {"rotation", -1, "seed"});
 }
 
 Status PayloadParser::variant(std::int64_t i, Variant& v) {

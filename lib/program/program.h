@@ -147,9 +147,20 @@ struct Smoothing {
   bool enabled() const { return !method.empty(); }
 };
 
+/// A rotation of the residual stream folded into the weights when a backend
+/// imports them (format 2.2; lib/quant/hadamard.h): norms folded into the
+/// matrices that read them, readers W R, writers R^T W, embedding rows E R.
+struct Rotation {
+  std::string method;  ///< empty (none) or "hadamard"
+  std::uint64_t seed = 0;
+
+  bool enabled() const { return !method.empty(); }
+};
+
 struct Program {
   Metadata meta;
   Smoothing smoothing;
+  Rotation rotation;
   std::vector<std::string> pool_names;
   std::vector<LayoutEntry> layout;
   std::vector<OpRecord> ops;

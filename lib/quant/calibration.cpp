@@ -4,6 +4,9 @@
 
 #include "include/lpu/tokenizer.h"
 #include "lib/core/sha256.h"
+#include "lib/quant/hadamard.h"
+#include "lib/quant/layer_error.h"
+#include "lib/reference/weights.h"
 #include "lib/quant/smoothing.h"
 #include "lib/quant/smoothing_record.h"
 
@@ -30,6 +33,11 @@ std::vector<TokenId> calibration_tokens(const Model& model) {
   return ids;
 }
 
+program::Rotation default_rotation(const ModelConfig& c) {
+  if (!HadamardRotation::supports(static_cast<std::size_t>(c.n_embd))) return {};
+  return {"hadamard", 1};
+}
+
 program::Smoothing smoothing_spec(std::span<const TokenId> tokens, float alpha) {
   std::vector<std::uint8_t> bytes;
   bytes.reserve(tokens.size() * 4);
@@ -45,6 +53,42 @@ program::Smoothing smoothing_spec(std::span<const TokenId> tokens, float alpha) 
   s.calibration_hash = h.hex_digest();
   s.calibration_tokens = static_cast<std::uint32_t>(tokens.size());
   return s;
+}
+
+Result<CalibratedTransform> calibrate_transform(const Model& model, std::span<const TokenId> tokens, int group,
+                                                bool smoothing, bool rotation) {
+  CalibratedTransform out;
+  const ModelConfig& c = model.config();
+  const program::Rotation r = rotation ? default_rotation(c) : program::Rotation{};
+  if (!smoothing && !r.enabled()) return out;
+  LPU_ASSIGN_OR_RETURN(reference::Weights w, load_fp32_weights(model));
+  if (smoothing) {
+    LPU_ASSIGN_OR_RETURN(ChannelValues factors, calibrate_smoothing_of(model, w, tokens));
+    const program::Smoothing spec = smoothing_spec(tokens);
+    out.smoothing = smoothing_record(factors, kDefaultSmoothingAlpha, spec.calibration_hash, spec.calibration_tokens);
+    apply_smoothing(c, factors, w);
+  }
+  if (!r.enabled()) return out;
+  const std::span<const TokenId> probe = tokens.first(std::min(tokens.size(), kChoiceTokens));
+  LPU_ASSIGN_OR_RETURN(out.kl_without_rotation, simulated_int8_kl(c, w, probe, group));
+  LPU_ASSIGN_OR_RETURN(HadamardRotation hadamard, HadamardRotation::create(static_cast<std::size_t>(c.n_embd), r.seed));
+  apply_rotation(c, hadamard, w);
+  LPU_ASSIGN_OR_RETURN(out.kl_with_rotation, simulated_int8_kl(c, w, probe, group));
+  if (out.kl_with_rotation < out.kl_without_rotation) out.rotation = r;
+  return out;
+}
+
+Status apply_transforms(const ModelConfig& c, const program::Smoothing& smoothing, const program::Rotation& rotation,
+                        reference::Weights& w) {
+  if (smoothing.enabled()) {
+    LPU_ASSIGN_OR_RETURN(ChannelValues factors, smoothing_factors_of(smoothing, c, "smoothing"));
+    apply_smoothing(c, factors, w);
+  }
+  if (rotation.enabled()) {
+    LPU_ASSIGN_OR_RETURN(HadamardRotation r, HadamardRotation::create(static_cast<std::size_t>(c.n_embd), rotation.seed));
+    apply_rotation(c, r, w);
+  }
+  return {};
 }
 
 Result<program::Smoothing> calibrate_program_smoothing(const Model& model, std::span<const TokenId> tokens,

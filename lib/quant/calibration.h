@@ -11,6 +11,10 @@
 #include "include/lpu/token.h"
 #include "lib/program/program.h"
 
+namespace lpu::reference {
+struct Weights;
+}
+
 namespace lpu::quant {
 
 /// The smoothing strength every default compile uses.
@@ -27,9 +31,41 @@ std::string_view calibration_text();
 /// 7919 i mod n_vocab instead.
 std::vector<TokenId> calibration_tokens(const Model& model);
 
+/// The rotation every default compile uses: Hadamard, seed 1, when
+/// HadamardRotation supports n_embd; none otherwise.
+program::Rotation default_rotation(const ModelConfig& config);
+
 /// The smoothing's identity without its factors (method, alpha, the hash
 /// and count of `tokens`): enough to look a Program up in the cache.
 program::Smoothing smoothing_spec(std::span<const TokenId> tokens, float alpha = kDefaultSmoothingAlpha);
+
+/// The tokens of the rotation choice's simulated int8 passes (the first
+/// ones of the calibration).
+inline constexpr std::size_t kChoiceTokens = 256;
+
+/// The transforms a compile folds into `model`'s weights.
+struct CalibratedTransform {
+  program::Smoothing smoothing;  ///< none unless asked for
+  program::Rotation rotation;    ///< none unless asked for, supported and chosen
+  /// The simulated int8 KL (layer_error.h) at G with smoothing alone and
+  /// with the rotation too, when the choice was made; 0 otherwise.
+  double kl_without_rotation = 0.0;
+  double kl_with_rotation = 0.0;
+};
+
+/// Calibrates smoothing (when `smoothing`) on `tokens`, then keeps
+/// default_rotation (when `rotation` and n_embd allows one) only if it
+/// lowers the simulated int8 KL at `group` over the first kChoiceTokens
+/// tokens: a rotation folds the norms into the matrices that read them,
+/// which helps when outliers live in the residual stream and hurts when
+/// they live in the norms' weights.
+Result<CalibratedTransform> calibrate_transform(const Model& model, std::span<const TokenId> tokens, int group,
+                                                bool smoothing, bool rotation);
+
+/// Folds the recorded transforms into fp32 `weights` of a model of
+/// `config` as the import does (smoothing, then the rotation).
+Status apply_transforms(const ModelConfig& config, const program::Smoothing& smoothing,
+                        const program::Rotation& rotation, reference::Weights& weights);
 
 /// `spec` with the factors calibrated on `tokens` by the fp32 reference on
 /// `model`'s weights. The same model and tokens give the same factors on

@@ -20,6 +20,18 @@ std::string where(const gguf::File& file, const gguf::TensorInfo& tensor) {
 
 }  // namespace
 
+Status fits(const TensorTransform& t, std::size_t rows, std::size_t k) {
+  const bool ok = (t.scaling.columns.empty() || t.scaling.columns.size() == k) &&
+                  (t.scaling.rows.empty() || t.scaling.rows.size() == rows) &&
+                  (t.rotate != TensorTransform::Rotate::kRows || t.rotation->size() == k) &&
+                  (t.rotate != TensorTransform::Rotate::kColumns || t.rotation->size() == rows);
+  if (ok) return {};
+  return invalid_argument("the weight transform (" + std::to_string(t.scaling.rows.size()) + " row and " +
+                          std::to_string(t.scaling.columns.size()) + " column factors, rotation of order " +
+                          std::to_string(t.rotation ? t.rotation->size() : 0) + ") does not fit " +
+                          std::to_string(rows) + " rows x " + std::to_string(k) + " columns");
+}
+
 Result<kernels::QuantizedRows> import_q8_0(std::span<const std::uint8_t> blocks, std::size_t rows,
                                            std::size_t k) {
   if (rows == 0 || k == 0 || k % kQ8_0BlockElems != 0) {
@@ -48,7 +60,7 @@ Result<kernels::QuantizedRows> import_q8_0(std::span<const std::uint8_t> blocks,
 }
 
 Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf::TensorInfo& tensor,
-                                             const QuantConfig& config, const TensorScaling& scaling) {
+                                             const QuantConfig& config, const TensorTransform& transform) {
   LPU_TRY(validate(config), where(file, tensor));
   if (!tensor.supported || tensor.data == nullptr) {
     return invalid_argument(
@@ -60,13 +72,8 @@ Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf:
   const std::size_t rows = tensor.n_rows();
   if (rows == 0 || k == 0) return invalid_argument(where(file, tensor) + ": empty tensor");
   const std::size_t per_expert = tensor.dims.size() >= 2 ? tensor.dims[1] : 1;
-  if ((!scaling.columns.empty() && scaling.columns.size() != k) ||
-      (!scaling.rows.empty() && scaling.rows.size() != per_expert)) {
-    return invalid_argument(where(file, tensor) + ": smoothing factors for " +
-                            std::to_string(scaling.rows.size()) + " rows x " +
-                            std::to_string(scaling.columns.size()) + " columns do not fit it");
-  }
-  if (scaling.empty() && tensor.type == gguf::TensorType::kQ8_0 && config.group_size == kQ8_0GroupSize) {
+  LPU_TRY(fits(transform, per_expert, k), where(file, tensor));
+  if (transform.empty() && tensor.type == gguf::TensorType::kQ8_0 && config.group_size == kQ8_0GroupSize) {
     LPU_ASSIGN_OR_RETURN(kernels::QuantizedRows q, import_q8_0(tensor.bytes(), rows, k));
     return q;
   }
@@ -75,13 +82,24 @@ Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf:
     return data_loss(where(file, tensor) + ": " + std::to_string(tensor.n_bytes) +
                      " bytes do not hold " + std::to_string(rows) + " whole rows");
   }
-  // Row by row, so only one fp32 row exists at a time.
   kernels::QuantizedRows q(rows, k, config.group_size);
-  std::vector<float> row(k);
-  for (std::size_t r = 0; r < rows; ++r) {
-    gguf::dequantize_row(tensor.type, tensor.data + r * *row_bytes, row.data(), k);
-    if (!scaling.empty()) scaling.apply(r % per_expert, row.data(), k);
-    kernels::quantize_rows(row.data(), k, q, r, 1);
+  if (transform.empty()) {
+    // Row by row, so only one fp32 row exists at a time.
+    std::vector<float> row(k);
+    for (std::size_t r = 0; r < rows; ++r) {
+      gguf::dequantize_row(tensor.type, tensor.data + r * *row_bytes, row.data(), k);
+      kernels::quantize_rows(row.data(), k, q, r, 1);
+    }
+    return q;
+  }
+  // Expert by expert: a rotation of the columns needs a whole matrix.
+  std::vector<float> expert(per_expert * k);
+  for (std::size_t r0 = 0; r0 < rows; r0 += per_expert) {
+    for (std::size_t r = 0; r < per_expert; ++r) {
+      gguf::dequantize_row(tensor.type, tensor.data + (r0 + r) * *row_bytes, expert.data() + r * k, k);
+    }
+    transform.apply(expert, per_expert, k);
+    kernels::quantize_rows(expert.data(), k, q, r0, per_expert);
   }
   return q;
 }

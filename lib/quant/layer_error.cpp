@@ -12,12 +12,14 @@ namespace {
 
 using reference::MatrixRM;
 
-// Rounds the inputs of one layer's matrices as they pass.
+// Rounds the inputs of one layer's matrices (every layer's, for kAll) as
+// they pass.
 class LayerRounding final : public reference::ActivationObserver {
  public:
+  static constexpr int kAll = -2;
   LayerRounding(int layer, int group) : layer_(layer), group_(group) {}
   void observe(int layer, reference::ActivationSite, MatrixRM& rows) override {
-    if (layer == layer_) round_rows_to_int8(rows, group_);
+    if (layer == layer_ || layer_ == kAll) round_rows_to_int8(rows, group_);
   }
 
  private:
@@ -71,6 +73,26 @@ void round_weights_to_int8(reference::Weights& w, int group) {
   for (reference::LayerWeights& l : w.layers) round_layer(l, group);
   if (w.output.size() == 0) w.output = w.token_embd;
   round_rows_to_int8(w.output, group);
+}
+
+Result<double> simulated_int8_kl(const ModelConfig& c, const reference::Weights& w,
+                                 std::span<const TokenId> tokens, int group) {
+  if (tokens.empty()) return invalid_argument("simulated int8 KL: no tokens");
+  try {
+    const std::vector<float> ref = logits_of(c, w, tokens, nullptr);
+    reference::Weights rounded = w;
+    for (reference::LayerWeights& l : rounded.layers) round_layer(l, group);
+    // The observer rounds the head's input too (it is seen after the last
+    // layer); the head's weights are rounded here.
+    if (rounded.output.size() == 0) rounded.output = rounded.token_embd;
+    round_rows_to_int8(rounded.output, group);
+    LayerRounding all(LayerRounding::kAll, group);
+    const std::vector<float> test = logits_of(c, rounded, tokens, &all);
+    LPU_ASSIGN_OR_RETURN(metrics::Agreement a, metrics::agreement(ref, test, c.n_vocab));
+    return a.kl_mean;
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted("simulated int8 KL: out of memory for the fp32 reference's logits");
+  }
 }
 
 Result<std::vector<LayerError>> per_layer_error(const ModelConfig& c, reference::Weights& w,

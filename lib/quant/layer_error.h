@@ -34,6 +34,13 @@ struct LayerError {
   double top1 = 0.0;
 };
 
+/// KL(reference || reference with every weight matrix, the output head and
+/// the activations they read rounded to int8 groups of `group`), averaged
+/// over the rows of `tokens`: the int8 pass's error without its KV cache,
+/// seen through the fp32 reference. `weights` are left as they were.
+Result<double> simulated_int8_kl(const ModelConfig& config, const reference::Weights& weights,
+                                 std::span<const TokenId> tokens, int group);
+
 /// Per layer l: KL(reference || reference with layer l's weight matrices
 /// and the activations they read rounded to int8 groups of `group`),
 /// teacher-forced on `tokens`. `weights` are those the int8 pass imports

@@ -7,7 +7,6 @@
 
 #include "lib/gguf/writer.h"
 
-#include <Eigen/QR>
 #include "lib/model/model_access.h"
 #include "lib/reference/forward.h"
 #include "lib/reference/weights.h"
@@ -232,31 +231,6 @@ Status write_smoothed_model(const Model& model, const ChannelValues& s, const st
 namespace lpu::quant {
 namespace {
 
-// A random orthogonal n x n matrix: QR of a Gaussian matrix drawn from a
-// fixed-seed generator, with the signs of R's diagonal folded into Q.
-MatrixRM random_orthogonal(Eigen::Index n, std::uint64_t seed) {
-  std::uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
-  auto uniform = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return (static_cast<double>(x >> 11) + 0.5) / 9007199254740992.0;
-  };
-  Eigen::MatrixXd g(n, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < n; ++j) {
-      g(i, j) = std::sqrt(-2.0 * std::log(uniform())) * std::cos(6.283185307179586 * uniform());
-    }
-  }
-  Eigen::HouseholderQR<Eigen::MatrixXd> qr(g);
-  Eigen::MatrixXd q = qr.householderQ();
-  const Eigen::MatrixXd r = qr.matrixQR().triangularView<Eigen::Upper>();
-  for (Eigen::Index j = 0; j < n; ++j) {
-    if (r(j, j) < 0) q.col(j) *= -1.0;
-  }
-  return q.cast<float>();
-}
-
 void fold_norm(Eigen::VectorXf& g, std::initializer_list<MatrixRM*> readers) {
   for (MatrixRM* m : readers) {
     for (Eigen::Index j = 0; j < m->cols(); ++j) m->col(j) *= g(j);
@@ -266,12 +240,21 @@ void fold_norm(Eigen::VectorXf& g, std::initializer_list<MatrixRM*> readers) {
 
 }  // namespace
 
-void apply_rotation(const ModelConfig& c, std::uint64_t seed, reference::Weights& w) {
-  const MatrixRM r = random_orthogonal(c.n_embd, seed);
+void apply_rotation(const ModelConfig& c, const HadamardRotation& rot, reference::Weights& w) {
+  // x R for every row of `m` (readers, the embedding); R^T m rotates the
+  // columns, the rows of m's transpose (writers).
+  const auto rotate_rows = [&rot](MatrixRM& m) {
+    for (Eigen::Index r = 0; r < m.rows(); ++r) rot.rotate(std::span<float>(m.row(r).data(), static_cast<std::size_t>(m.cols())));
+  };
+  const auto rotate_columns = [&](MatrixRM& m) {
+    MatrixRM t = m.transpose();
+    rotate_rows(t);
+    m = t.transpose();
+  };
   for (reference::LayerWeights& l : w.layers) {
     fold_norm(l.attn_norm, {&l.wq, &l.wk, &l.wv});
-    for (MatrixRM* m : {&l.wq, &l.wk, &l.wv}) *m = *m * r;
-    l.wo = r.transpose() * l.wo;
+    for (MatrixRM* m : {&l.wq, &l.wk, &l.wv}) rotate_rows(*m);
+    rotate_columns(l.wo);
     if (c.is_moe()) {
       std::vector<MatrixRM*> readers = {&l.router};
       for (reference::FfnWeights& e : l.experts) {
@@ -280,21 +263,21 @@ void apply_rotation(const ModelConfig& c, std::uint64_t seed, reference::Weights
       }
       for (MatrixRM* m : readers) {
         for (Eigen::Index j = 0; j < m->cols(); ++j) m->col(j) *= l.ffn_norm(j);
-        *m = *m * r;
+        rotate_rows(*m);
       }
       l.ffn_norm.setOnes();
-      for (reference::FfnWeights& e : l.experts) e.down = r.transpose() * e.down;
+      for (reference::FfnWeights& e : l.experts) rotate_columns(e.down);
     } else {
       fold_norm(l.ffn_norm, {&l.ffn.gate, &l.ffn.up});
-      l.ffn.gate = l.ffn.gate * r;
-      l.ffn.up = l.ffn.up * r;
-      l.ffn.down = r.transpose() * l.ffn.down;
+      rotate_rows(l.ffn.gate);
+      rotate_rows(l.ffn.up);
+      rotate_columns(l.ffn.down);
     }
   }
   if (w.output.size() == 0) w.output = w.token_embd;  // untie: the head folds the output norm
   fold_norm(w.output_norm, {&w.output});
-  w.output = w.output * r;
-  w.token_embd = w.token_embd * r;
+  rotate_rows(w.output);
+  rotate_rows(w.token_embd);
 }
 
 Status write_weights(const Model& model, const reference::Weights& w, const std::string& path) {

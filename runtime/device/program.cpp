@@ -25,6 +25,17 @@ const std::string& Program::target_hash() const { return impl_->program.meta.tar
 std::uint32_t Program::group_size() const { return impl_->program.meta.group; }
 const std::string& Program::kv() const { return impl_->program.meta.kv; }
 
+std::string Program::rotation() const {
+  const program::Rotation& r = impl_->program.rotation;
+  return r.enabled() ? r.method + " (seed " + std::to_string(r.seed) + ")" : "none";
+}
+
+std::string Program::weight_transforms() const {
+  const program::Program& p = impl_->program;
+  if (!p.smoothing.enabled()) return p.rotation.enabled() ? p.rotation.method : "none";
+  return p.rotation.enabled() ? p.smoothing.method + "+" + p.rotation.method : p.smoothing.method;
+}
+
 std::string Program::smoothing() const {
   const program::Smoothing& s = impl_->program.smoothing;
   if (!s.enabled()) return "none";

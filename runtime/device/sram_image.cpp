@@ -14,7 +14,8 @@
 #include "lib/model/model_access.h"
 #include "lib/program/register_table.h"
 #include "lib/quant/gguf_import.h"
-#include "lib/quant/smoothing_record.h"
+#include "lib/gguf/quantize.h"
+#include "lib/quant/weight_transform.h"
 
 namespace lpu::runtime {
 namespace {
@@ -73,24 +74,15 @@ const gguf::TensorInfo* tensor(const gguf::File& f, const LayoutEntry& e, Status
   return t;
 }
 
-// The smoothing factors the Program folds into the weights, or none.
-struct Folding {
-  const ModelConfig* config = nullptr;
-  std::optional<quant::ChannelValues> factors;
-
-  quant::TensorScaling of(const std::string& name) const {
-    return factors ? quant::tensor_scaling(*config, *factors, name) : quant::TensorScaling{};
-  }
-};
-
-Status fill_tiled(const gguf::File& f, const Folding& folding, const std::vector<const LayoutEntry*>& entries,
+Status fill_tiled(const gguf::File& f, const quant::ModelTransform& mt, const std::vector<const LayoutEntry*>& entries,
                   std::vector<ChipImage>& img) {
   const LayoutEntry& first = *entries.front();
   Status error;
   const gguf::TensorInfo* t = tensor(f, first, error);
   if (t == nullptr) return error;
+  LPU_ASSIGN_OR_RETURN(quant::TensorTransform transform, quant::tensor_transform(f, mt, first.name));
   LPU_ASSIGN_OR_RETURN(kernels::QuantizedRows q,
-                       quant::import_tensor(f, *t, quant::QuantConfig{first.group}, folding.of(first.name)));
+                       quant::import_tensor(f, *t, quant::QuantConfig{first.group}, transform));
   const std::size_t per_expert = t->dims.size() >= 2 ? t->dims[1] : 1;
   for (const LayoutEntry* e : entries) {
     if (e->group != first.group || e->k != q.k() || e->n1 > per_expert ||
@@ -107,7 +99,7 @@ Status fill_tiled(const gguf::File& f, const Folding& folding, const std::vector
   return {};
 }
 
-Status fill_f32(const gguf::File& f, const Folding& folding, const LayoutEntry& e, std::vector<ChipImage>& img) {
+Status fill_f32(const gguf::File& f, const quant::ModelTransform& mt, const LayoutEntry& e, std::vector<ChipImage>& img) {
   Status error;
   const gguf::TensorInfo* t = tensor(f, e, error);
   if (t == nullptr) return error;
@@ -117,26 +109,59 @@ Status fill_f32(const gguf::File& f, const Folding& folding, const LayoutEntry& 
                             " bytes (expected " + std::to_string(v.size() * 4) +
                             ", the fp32 tensor " + t->shape_string() + ")");
   }
-  const quant::TensorScaling scaling = folding.of(e.name);
-  if (!scaling.empty()) {
+  LPU_ASSIGN_OR_RETURN(quant::TensorTransform transform, quant::tensor_transform(f, mt, e.name));
+  if (!transform.empty()) {
+    // Norms and the MoE router: one matrix of n_rows x k.
     const std::size_t k = t->row_length();
-    const std::size_t per_expert = t->dims.size() >= 2 ? t->dims[1] : 1;
-    if ((!scaling.columns.empty() && scaling.columns.size() != k) ||
-        (!scaling.rows.empty() && scaling.rows.size() != per_expert)) {
-      return invalid_argument(f.path() + ": " + where(e) + ": smoothing factors do not fit tensor " +
-                              t->shape_string());
-    }
-    for (std::size_t r = 0; r * k < v.size(); ++r) scaling.apply(r % per_expert, v.data() + r * k, k);
+    const std::size_t rows = v.size() / k;
+    LPU_TRY(quant::fits(transform, rows, k), f.path() + ": " + where(e));
+    transform.apply(v, rows, k);
   }
   std::memcpy(at(img, e), v.data(), e.bytes);
   return {};
 }
 
-// This chip's columns [n0, n1) of every row, as the file stores them.
-Status fill_gguf_rows(const gguf::File& f, const LayoutEntry& e, std::vector<ChipImage>& img) {
+// This chip's columns [n0, n1) of every row of a rotated embedding table,
+// each row rotated and encoded as rotated_embedding_type.
+Status fill_rotated_rows(const gguf::File& f, const quant::ModelTransform& mt, const gguf::TensorInfo& t,
+                         const LayoutEntry& e, std::vector<ChipImage>& img) {
+  const std::uint64_t rows = t.n_rows();
+  const std::size_t k = t.row_length();
+  const gguf::TensorType type = quant::rotated_embedding_type(k);
+  const auto out_row = gguf::row_bytes(type, k);
+  const auto in_row = gguf::row_bytes(t.type, k);
+  const quant::TensorTransform transform = quant::embedding_transform(mt);
+  if (!out_row || !in_row || *in_row * rows != t.n_bytes || rows != e.k) {
+    return invalid_argument(f.path() + ": " + where(e) + ": a rotated embedding of " + std::to_string(e.k) +
+                            " rows does not fit tensor " + t.shape_string());
+  }
+  LPU_TRY(quant::fits(transform, 1, k), f.path() + ": " + where(e));
+  const std::uint64_t b0 = e.n0 * *out_row / k, b1 = e.n1 * *out_row / k;
+  if ((b1 - b0) * rows != e.bytes || b0 * k != e.n0 * *out_row) {
+    return invalid_argument(f.path() + ": " + where(e) + ": columns [" + std::to_string(e.n0) + ", " +
+                            std::to_string(e.n1) + ") in " + std::to_string(e.bytes) +
+                            " bytes do not fit the rotated embedding's whole blocks");
+  }
+  std::vector<float> row(k);
+  std::vector<std::uint8_t> encoded(*out_row);
+  std::uint8_t* out = at(img, e);
+  for (std::uint64_t r = 0; r < rows; ++r) {
+    gguf::dequantize_row(t.type, t.data + r * *in_row, row.data(), k);
+    transform.apply(row, 1, k);
+    gguf::quantize_row(type, row.data(), encoded.data(), k);
+    std::memcpy(out + r * (b1 - b0), encoded.data() + b0, b1 - b0);
+  }
+  return {};
+}
+
+// This chip's columns [n0, n1) of every row, as the file stores them (or
+// rotated, when the Program rotates the residual stream).
+Status fill_gguf_rows(const gguf::File& f, const quant::ModelTransform& mt, const LayoutEntry& e,
+                      std::vector<ChipImage>& img) {
   Status error;
   const gguf::TensorInfo* t = tensor(f, e, error);
   if (t == nullptr) return error;
+  if (mt.rotation && e.name == "token_embd.weight") return fill_rotated_rows(f, mt, *t, e, img);
   const std::uint64_t rows = t->n_rows();
   const std::uint64_t row_bytes = rows == 0 ? 0 : t->n_bytes / rows;
   const std::uint64_t per_elem_num = row_bytes, per_elem_den = t->row_length();
@@ -239,10 +264,15 @@ std::vector<std::vector<std::vector<std::pair<std::uint64_t, std::uint64_t>>>> i
 Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, const Model& model,
                                                  const ProgressCallback& progress) {
   const gguf::File& f = model::model_file(model);
-  Folding folding{&model.config(), std::nullopt};
+  quant::ModelTransform mt;
+  mt.config = &model.config();
   if (p.smoothing.enabled()) {
-    LPU_ASSIGN_OR_RETURN(folding.factors,
+    LPU_ASSIGN_OR_RETURN(mt.smoothing,
                          quant::smoothing_factors_of(p.smoothing, model.config(), "Program of " + p.meta.model_name));
+  }
+  if (p.rotation.enabled()) {
+    LPU_ASSIGN_OR_RETURN(mt.rotation,
+                         quant::HadamardRotation::create(static_cast<std::size_t>(model.config().n_embd), p.rotation.seed));
   }
   auto ranges = image_ranges(p);
   std::vector<ChipImage> img(p.meta.chips);
@@ -275,14 +305,14 @@ Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, cons
   if (progress) progress({"loading weights", 0, total});
   tbb::parallel_for(std::size_t{0}, total, [&](std::size_t i) {
     if (i < groups.size()) {
-      errors[i] = fill_tiled(f, folding, *groups[i], img);
+      errors[i] = fill_tiled(f, mt, *groups[i], img);
       report();
       return;
     }
     const LayoutEntry& e = *others[i - groups.size()];
     switch (e.encoding) {
-      case Encoding::kF32: errors[i] = fill_f32(f, folding, e, img); break;
-      case Encoding::kGgufRows: errors[i] = fill_gguf_rows(f, e, img); break;
+      case Encoding::kF32: errors[i] = fill_f32(f, mt, e, img); break;
+      case Encoding::kGgufRows: errors[i] = fill_gguf_rows(f, mt, e, img); break;
       case Encoding::kZeroUnitScales: unit_scales(e, at(img, e)); break;
       default: break;  // zero state and text: already zero
     }

@@ -69,6 +69,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& model, const EngineO
     c.kv = o.kv;
     c.all_logits = o.all_logits;
     c.smoothing = o.smoothing;
+    c.rotation = o.rotation;
     c.progress = o.progress;
     LPU_ASSIGN_OR_RETURN(Program p, compile_program(model, target, c));
     impl->program.emplace(std::move(p));

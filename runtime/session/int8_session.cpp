@@ -145,6 +145,7 @@ Result<Int8Session> create_session(const Model& model, int max_context, const In
   co.kv = kv_precision_name(options.kv);
   co.all_logits = true;  // forward(..., all_logits) may ask for any row
   co.smoothing = options.smoothing;
+  co.rotation = options.rotation;
   const std::string where = model.path() + ": int8 session";
   try {
     auto impl = std::make_unique<Int8Session::Impl>();
@@ -219,6 +220,8 @@ Status Int8Session::reset(int slot) {
 int Int8Session::max_context() const { return impl_->max_context; }
 
 const Int8Options& Int8Session::options() const { return impl_->options; }
+
+const Program& Int8Session::program() const { return *impl_->program; }
 
 const ModelConfig& Int8Session::config() const { return impl_->config; }
 

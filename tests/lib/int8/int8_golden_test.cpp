@@ -3,9 +3,9 @@
 // the SHA-256 of every logit of a fixed multi-slot workload per (model, G,
 // KV precision), and SmolLM2's greedy chat reply to the demo prompt at
 // G = 320 (the tsp-v1 K tile) with the int8 KV cache. These run without
-// smoothing: the arithmetic they pin did not change when it came. Beside
-// them, the same workloads with smoothing (the default), and the smoothing
-// records calibration gives (the same bytes on every machine).
+// the weight transforms: the arithmetic they pin did not change when they
+// came. Beside them, the same workloads with the transforms (the default),
+// and the records calibration gives (the same bytes on every machine).
 //
 // Regenerate (only when the arithmetic is meant to change):
 //   LPU_UPDATE_GOLDEN=1 build/lead/tests/lib/int8/lpu_int8_test --gtest_filter='Int8Golden*'
@@ -111,18 +111,20 @@ TEST(Int8GoldenTest, WorkloadLogitHashes) {
   }
 }
 
-TEST(Int8GoldenTest, SmoothedWorkloadLogitHashes) {
+TEST(Int8GoldenTest, TransformedWorkloadLogitHashes) {
   for (const char* preset : {"tiny-dense", "tiny-moe"}) {
-    const std::string name = std::string(preset) + ".g256.int8.smoothed";
+    const std::string name = std::string(preset) + ".g256.int8.transformed";
     SCOPED_TRACE(name);
     expect_golden(name, workload_hash(testing::synthetic_model_path(preset),
                                       int8_options(256, KvPrecision::kInt8, 1, 1, true)));
   }
 }
 
-// SHA-256 of a smoothing record's identity and every factor's exponent.
-std::string record_hash(const program::Smoothing& r) {
+// SHA-256 of the records' identity and every smoothing factor's exponent.
+std::string record_hash(const quant::CalibratedTransform& t) {
+  const program::Smoothing& r = t.smoothing;
   std::ostringstream os;
+  os << t.rotation.method << '|' << t.rotation.seed << '|';
   os << r.method << '|' << r.alpha << '|' << r.calibration_hash << '|' << r.calibration_tokens;
   for (const program::SmoothingSite& site : r.sites) {
     os << '|' << site.name;
@@ -135,29 +137,33 @@ std::string record_hash(const program::Smoothing& r) {
   return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
-void expect_record_golden(const std::string& name, const std::string& path) {
+// The records calibration gives `path` at G = 256; `twice`: also equal on a
+// second run.
+void expect_record_golden(const std::string& name, const std::string& path, bool twice = true) {
   const Model m = testing::load_model(path);
-  auto r = quant::calibrate_program_smoothing(m, quant::calibration_tokens(m));
+  auto r = quant::calibrate_transform(m, quant::calibration_tokens(m), 256, true, true);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
-  auto again = quant::calibrate_program_smoothing(m, quant::calibration_tokens(m));
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(record_hash(*r), record_hash(*again)) << name << ": calibration differs between two runs";
+  if (twice) {
+    auto again = quant::calibrate_transform(m, quant::calibration_tokens(m), 256, true, true);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(record_hash(*r), record_hash(*again)) << name << ": calibration differs between two runs";
+  }
   expect_golden(name, record_hash(*r));
 }
 
-TEST(Int8GoldenTest, SmoothingRecords) {
+TEST(Int8GoldenTest, TransformRecords) {
   for (const char* preset : {"tiny-dense", "tiny-moe"}) {
-    expect_record_golden(std::string(preset) + ".smoothing", testing::synthetic_model_path(preset));
+    expect_record_golden(std::string(preset) + ".transforms", testing::synthetic_model_path(preset));
   }
   const auto stories = testing::stories260k_path();
   LPU_REQUIRE_FILE(stories, "stories260K.gguf");
-  expect_record_golden("stories260K.smoothing", stories.string());
+  expect_record_golden("stories260K.transforms", stories.string());
 }
 
-TEST(Int8GoldenTest, SmoothingRecordAndWorkloadSmolLM2) {
+TEST(Int8GoldenTest, TransformRecordAndWorkloadSmolLM2) {
   LPU_REQUIRE_FILE(testing::smollm2_q4_1_path(), "SmolLM2-135M-Instruct.Q4_1.gguf");
-  expect_record_golden("smollm2.smoothing", testing::smollm2_q4_1_path().string());
-  expect_golden("smollm2.g256.int8.smoothed",
+  expect_record_golden("smollm2.transforms", testing::smollm2_q4_1_path().string(), /*twice=*/false);
+  expect_golden("smollm2.g256.int8.transformed",
                 workload_hash(testing::smollm2_q4_1_path().string(),
                               int8_options(256, KvPrecision::kInt8, 1, 1, true)));
 }

@@ -45,9 +45,10 @@ Int8Session make_int8(const Model& model, int max_context, const Int8Options& op
   return std::move(s).value();
 }
 
-Int8Options int8_options(int group_size, KvPrecision kv, int threads, int batch_slots, bool smoothing) {
+Int8Options int8_options(int group_size, KvPrecision kv, int threads, int batch_slots, bool transforms) {
   Int8Options o;
-  o.smoothing = smoothing;
+  o.smoothing = transforms;
+  o.rotation = transforms;
   o.group_size = group_size;
   o.kv = kv;
   o.threads = threads;

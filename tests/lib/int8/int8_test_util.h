@@ -26,10 +26,11 @@ Model load_model(const std::string& path);
 /// Int8Session::create, failing the current test on error.
 Int8Session make_int8(const Model& model, int max_context, const Int8Options& options);
 
-/// Options in one call: G, KV precision, threads, slots, smoothing (off by
-/// default: these tests pin the int8 arithmetic itself).
+/// Options in one call: G, KV precision, threads, slots, the weight
+/// transforms (smoothing and rotation; off by default: these tests pin the
+/// int8 arithmetic itself).
 Int8Options int8_options(int group_size, KvPrecision kv = KvPrecision::kInt8, int threads = 1,
-                         int batch_slots = 1, bool smoothing = false);
+                         int batch_slots = 1, bool transforms = false);
 
 /// `n` token ids in [3, n_vocab) from a fixed 64-bit generator (seeded);
 /// the same on every host.

@@ -305,7 +305,7 @@ TEST(BadProgram, TrailingBytes) {
   b.insert(b.end(), {0, 0, 0});
   reseal_program(b);
   expect_error(b, StatusCode::kDataLoss, end, "payload",
-               {"3 trailing bytes (expected none after the smoothing section)"});
+               {"3 trailing bytes (expected none after the rotation section)"});
 }
 
 }  // namespace

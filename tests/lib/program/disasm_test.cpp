@@ -85,6 +85,7 @@ TEST(Disassemble, ShowsHeaderTablesAndEveryInstruction) {
   EXPECT_TRUE(has_line(text, "G 32  kv int8  slots 2  chips 2  clock 1000000000 Hz  rms_eps 1e-05"))
       << text;
   EXPECT_TRUE(has_line(text, "smoothing none")) << text;
+  EXPECT_TRUE(has_line(text, "rotation none")) << text;
   Program smoothed = p;
   smoothed.smoothing = {"smoothquant", 0.5f, std::string(64, 'c'), 512, {{"attention_input", {{1, 0}, {-2, 3}}}}};
   EXPECT_TRUE(has_line(disassemble(smoothed), "smoothing smoothquant  alpha 0.5  calibration 512 tokens, hash " +

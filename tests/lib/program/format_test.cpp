@@ -62,6 +62,7 @@ void expect_same(const Program& a, const Program& b) {
   EXPECT_EQ(std::tie(a.smoothing.method, a.smoothing.calibration_hash, a.smoothing.calibration_tokens),
             std::tie(b.smoothing.method, b.smoothing.calibration_hash, b.smoothing.calibration_tokens));
   EXPECT_EQ(std::bit_cast<std::uint32_t>(a.smoothing.alpha), std::bit_cast<std::uint32_t>(b.smoothing.alpha));
+  EXPECT_EQ(std::tie(a.rotation.method, a.rotation.seed), std::tie(b.rotation.method, b.rotation.seed));
   ASSERT_EQ(a.smoothing.sites.size(), b.smoothing.sites.size());
   for (std::size_t i = 0; i < a.smoothing.sites.size(); ++i) {
     EXPECT_EQ(a.smoothing.sites[i].name, b.smoothing.sites[i].name);
@@ -120,6 +121,7 @@ TEST(ProgramFormat, RoundTripKeepsTheSmoothing) {
   p.smoothing.calibration_hash = std::string(64, 'a');
   p.smoothing.calibration_tokens = 512;
   p.smoothing.sites = {{"attention_input", {{0, 1, -3, 16}, {-16, 2, 0, 0}}}, {"down_input", {{}, {5}}}};
+  p.rotation = {"hadamard", 0xfedcba9876543210ull};
   const auto bytes = serialize(p);
   auto back = deserialize(bytes, "p.lpuprog");
   ASSERT_TRUE(back.ok()) << back.status().to_string();
@@ -129,6 +131,12 @@ TEST(ProgramFormat, RoundTripKeepsTheSmoothing) {
   auto bad = deserialize(serialize(p), "p.lpuprog");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("smoothing.method: 'rotation' (expected empty or smoothquant)"),
+            std::string::npos) << bad.status().message();
+  p.smoothing.method = "smoothquant";
+  p.rotation.method = "givens";
+  bad = deserialize(serialize(p), "p.lpuprog");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("rotation.method: 'givens' (expected empty or hadamard)"),
             std::string::npos) << bad.status().message();
 }
 
@@ -142,6 +150,7 @@ TEST(ProgramFormat, ReadsFormat2_1WithoutSmoothing) {
   auto back = deserialize(bytes, "old.lpuprog");
   ASSERT_TRUE(back.ok()) << back.status().to_string();
   EXPECT_FALSE(back->smoothing.enabled());
+  EXPECT_FALSE(back->rotation.enabled());
 }
 
 TEST(ProgramFormat, EmptyProgramRoundTrips) {

@@ -1,7 +1,8 @@
-// Smoothing folded in at import (lib/quant/smoothing_record.h): per tensor,
-// the importer's scaling gives exactly the int8 rows of the fp32 weights
-// smoothed by apply_smoothing (the rules stated once per model); records
-// round-trip and bad ones are refused by name.
+// Weight transforms folded in at import (lib/quant/smoothing_record.h,
+// weight_transform.h): per tensor, the importer gives exactly the int8 rows
+// of the fp32 weights transformed by apply_smoothing and apply_rotation
+// (the rules stated once per model); records round-trip and bad ones are
+// refused by name.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -13,6 +14,8 @@
 #include "lib/quant/gguf_import.h"
 #include "lib/quant/smoothing.h"
 #include "lib/quant/smoothing_record.h"
+#include "lib/quant/weight_transform.h"
+#include "lib/gguf/quantize.h"
 #include "lib/reference/weights.h"
 #include "tests/lib/int8/int8_test_util.h"
 #include "tests/testing/test_paths.h"
@@ -43,6 +46,32 @@ void expect_same_rows(const kernels::QuantizedRows& a, const kernels::QuantizedR
   }
 }
 
+// The matrices of layer `il` as GGUF names and fp32 experts.
+std::vector<std::pair<std::string, std::vector<const MatrixRM*>>> layer_matrices(const ModelConfig& c,
+                                                                                 const reference::LayerWeights& l,
+                                                                                 int il) {
+  const std::string p = "blk." + std::to_string(il) + ".";
+  std::vector<std::pair<std::string, std::vector<const MatrixRM*>>> out = {
+      {p + "attn_q.weight", {&l.wq}}, {p + "attn_k.weight", {&l.wk}}, {p + "attn_v.weight", {&l.wv}},
+      {p + "attn_output.weight", {&l.wo}}};
+  if (c.is_moe()) {
+    std::vector<const MatrixRM*> gate, up, down;
+    for (const reference::FfnWeights& e : l.experts) {
+      gate.push_back(&e.gate);
+      up.push_back(&e.up);
+      down.push_back(&e.down);
+    }
+    out.push_back({p + "ffn_gate_exps.weight", gate});
+    out.push_back({p + "ffn_up_exps.weight", up});
+    out.push_back({p + "ffn_down_exps.weight", down});
+  } else {
+    out.push_back({p + "ffn_gate.weight", {&l.ffn.gate}});
+    out.push_back({p + "ffn_up.weight", {&l.ffn.up}});
+    out.push_back({p + "ffn_down.weight", {&l.ffn.down}});
+  }
+  return out;
+}
+
 // Each tensor of `preset` imported with its scaling equals the smoothed
 // fp32 weights quantised, at G = 32 (several groups per row).
 void expect_import_matches(const char* preset) {
@@ -58,30 +87,13 @@ void expect_import_matches(const char* preset) {
   for (int il = 0; il < c.n_layer; ++il) {
     const reference::LayerWeights& l = w->layers[static_cast<std::size_t>(il)];
     const std::string p = "blk." + std::to_string(il) + ".";
-    std::vector<std::pair<std::string, std::vector<const MatrixRM*>>> matrices = {
-        {"attn_q", {&l.wq}}, {"attn_k", {&l.wk}}, {"attn_v", {&l.wv}}, {"attn_output", {&l.wo}}};
-    if (c.is_moe()) {
-      std::vector<const MatrixRM*> gate, up, down;
-      for (const reference::FfnWeights& e : l.experts) {
-        gate.push_back(&e.gate);
-        up.push_back(&e.up);
-        down.push_back(&e.down);
-      }
-      matrices.push_back({"ffn_gate_exps", gate});
-      matrices.push_back({"ffn_up_exps", up});
-      matrices.push_back({"ffn_down_exps", down});
-    } else {
-      matrices.push_back({"ffn_gate", {&l.ffn.gate}});
-      matrices.push_back({"ffn_up", {&l.ffn.up}});
-      matrices.push_back({"ffn_down", {&l.ffn.down}});
-    }
-    for (const auto& [short_name, experts] : matrices) {
-      const std::string name = p + short_name + ".weight";
+    for (const auto& [name, experts] : layer_matrices(c, l, il)) {
       const gguf::TensorInfo* t = file.find_tensor(name);
       ASSERT_NE(t, nullptr) << name;
-      const quant::TensorScaling scaling = quant::tensor_scaling(c, *factors, name);
-      changed += !scaling.empty();
-      auto imported = quant::import_tensor(file, *t, quant::QuantConfig{32}, scaling);
+      quant::TensorTransform transform;
+      transform.scaling = quant::tensor_scaling(c, *factors, name);
+      changed += !transform.empty();
+      auto imported = quant::import_tensor(file, *t, quant::QuantConfig{32}, transform);
       ASSERT_TRUE(imported.ok()) << imported.status().to_string();
       expect_same_rows(*imported, quantize(experts, 32), name);
     }
@@ -98,8 +110,9 @@ void expect_import_matches(const char* preset) {
   }
   // The head (untied by apply_smoothing when it was tied) and its norm.
   const char* head = file.find_tensor("output.weight") != nullptr ? "output.weight" : "token_embd.weight";
-  auto imported = quant::import_tensor(file, *file.find_tensor(head), quant::QuantConfig{32},
-                                       quant::tensor_scaling(c, *factors, head));
+  quant::TensorTransform head_transform;
+  head_transform.scaling = quant::tensor_scaling(c, *factors, head);
+  auto imported = quant::import_tensor(file, *file.find_tensor(head), quant::QuantConfig{32}, head_transform);
   ASSERT_TRUE(imported.ok()) << imported.status().to_string();
   expect_same_rows(*imported, quantize({&w->output}, 32), head);
   std::vector<float> norm(static_cast<std::size_t>(c.n_embd));
@@ -114,6 +127,84 @@ void expect_import_matches(const char* preset) {
 TEST(SmoothingRecord, ImportEqualsTheSmoothedWeightsQuantised) {
   expect_import_matches("tiny-dense");
   expect_import_matches("tiny-moe");
+}
+
+// The f32 values of `name` transformed as the fp32 import does.
+std::vector<float> f32_import(const gguf::File& file, const quant::ModelTransform& mt, const std::string& name) {
+  const gguf::TensorInfo* t = file.find_tensor(name);
+  EXPECT_NE(t, nullptr) << name;
+  if (t == nullptr) return {};
+  std::vector<float> v(t->n_elements);
+  std::memcpy(v.data(), t->data, v.size() * sizeof(float));  // synthetic norms and routers are F32
+  auto transform = quant::tensor_transform(file, mt, name);
+  EXPECT_TRUE(transform.ok()) << transform.status().to_string();
+  transform->apply(v, v.size() / t->row_length(), t->row_length());
+  return v;
+}
+
+// With smoothing and the rotation, every tensor's import (int8 matrices,
+// the head, fp32 norms and router, the embedding's rotated Q8_0 rows)
+// equals the whole fp32 model transformed, then quantised or encoded.
+void expect_transformed_import_matches(const char* preset) {
+  const Model m = testing::load_model(testing::synthetic_model_path(preset));
+  const ModelConfig& c = m.config();
+  auto factors = quant::calibrate_smoothing(m, quant::calibration_tokens(m));
+  ASSERT_TRUE(factors.ok());
+  auto rotation = quant::HadamardRotation::create(static_cast<std::size_t>(c.n_embd), 1);
+  ASSERT_TRUE(rotation.ok());
+  auto w = quant::load_fp32_weights(m);
+  ASSERT_TRUE(w.ok());
+  const reference::Weights original = *w;
+  quant::apply_smoothing(c, *factors, *w);
+  quant::apply_rotation(c, *rotation, *w);
+  quant::ModelTransform mt;
+  mt.config = &c;
+  mt.smoothing = *factors;
+  mt.rotation = *rotation;
+  const gguf::File& file = model::model_file(m);
+  for (int il = 0; il < c.n_layer; ++il) {
+    const reference::LayerWeights& l = w->layers[static_cast<std::size_t>(il)];
+    for (const auto& [name, experts] : layer_matrices(c, l, il)) {
+      auto transform = quant::tensor_transform(file, mt, name);
+      ASSERT_TRUE(transform.ok()) << transform.status().to_string();
+      auto imported = quant::import_tensor(file, *file.find_tensor(name), quant::QuantConfig{32}, *transform);
+      ASSERT_TRUE(imported.ok()) << imported.status().to_string();
+      expect_same_rows(*imported, quantize(experts, 32), name);
+    }
+    const std::string p = "blk." + std::to_string(il) + ".";
+    for (const char* norm : {"attn_norm.weight", "ffn_norm.weight"}) {
+      for (float v : f32_import(file, mt, p + norm)) ASSERT_EQ(v, 1.0f) << p + norm;
+    }
+    if (c.is_moe()) {
+      const std::vector<float> router = f32_import(file, mt, p + "ffn_gate_inp.weight");
+      ASSERT_EQ(router.size(), static_cast<std::size_t>(l.router.size()));
+      EXPECT_EQ(std::memcmp(router.data(), l.router.data(), router.size() * 4), 0) << p + "ffn_gate_inp.weight";
+    }
+  }
+  for (float v : f32_import(file, mt, "output_norm.weight")) ASSERT_EQ(v, 1.0f);
+  const char* head = file.find_tensor("output.weight") != nullptr ? "output.weight" : "token_embd.weight";
+  auto transform = quant::tensor_transform(file, mt, head);
+  ASSERT_TRUE(transform.ok());
+  auto imported = quant::import_tensor(file, *file.find_tensor(head), quant::QuantConfig{32}, *transform);
+  ASSERT_TRUE(imported.ok());
+  expect_same_rows(*imported, quantize({&w->output}, 32), head);
+  // The lookup's rows: rotated alone (not smoothed), then encoded.
+  const quant::TensorTransform lookup = quant::embedding_transform(mt);
+  const std::size_t k = static_cast<std::size_t>(c.n_embd);
+  const gguf::TensorType type = quant::rotated_embedding_type(k);
+  std::vector<std::uint8_t> a(*gguf::row_bytes(type, k)), b(a.size());
+  for (Eigen::Index r = 0; r < 5; ++r) {
+    std::vector<float> row(original.token_embd.row(r).data(), original.token_embd.row(r).data() + k);
+    lookup.apply(row, 1, k);
+    gguf::quantize_row(type, row.data(), a.data(), k);
+    gguf::quantize_row(type, w->token_embd.row(r).data(), b.data(), k);
+    EXPECT_EQ(a, b) << "embedding row " << r;
+  }
+}
+
+TEST(SmoothingRecord, RotatedImportEqualsTheTransformedWeightsQuantised) {
+  expect_transformed_import_matches("tiny-dense");
+  expect_transformed_import_matches("tiny-moe");
 }
 
 TEST(SmoothingRecord, RoundTripsTheFactors) {

@@ -124,6 +124,29 @@ TEST(Smoothing, FactorsBalanceActivationAndWeight) {
   EXPECT_EQ(quant::smoothing_factors(c, *w, x, 1.0).attention_input[0][3], 64.0f);
 }
 
+// Smoothing then the rotation, as compiles fold them in, on the real model:
+// the fp32 logits stay within 1e-5 of their range (the rotation's sums
+// reassociate; smoothing alone is exact).
+TEST(Rotation, SmoothingAndRotationKeepSmolLM2sLogits) {
+  const auto path = testing::smollm2_q4_1_path();
+  LPU_REQUIRE_FILE(path, "SmolLM2");
+  const Model m = testing::load_model(path.string());
+  const ModelConfig& c = m.config();
+  auto w = reference::load_weights(model::model_file(m), c);
+  ASSERT_TRUE(w.ok());
+  auto factors = quant::calibrate_smoothing_of(m, *w, testing::random_tokens(3, 64, c.n_vocab));
+  ASSERT_TRUE(factors.ok());
+  reference::Weights t = *w;
+  quant::apply_smoothing(c, *factors, t);
+  auto rotation = quant::HadamardRotation::create(static_cast<std::size_t>(c.n_embd), 1);
+  ASSERT_TRUE(rotation.ok());
+  quant::apply_rotation(c, *rotation, t);
+  const std::vector<TokenId> tokens = testing::random_tokens(4, 32, c.n_vocab);
+  const float gap = gap_of_range(values(logits(c, *w, tokens)), values(logits(c, t, tokens)));
+  EXPECT_LE(gap, 1e-5f);
+  std::printf("SmolLM2 logits moved by %.3g of their range\n", static_cast<double>(gap));
+}
+
 // The rotation of the residual stream is exact in real arithmetic; in
 // float the dense products reassociate, so the logits move by rounding only.
 TEST(Rotation, KeepsTheLogitsAndWritesALoadableFile) {
@@ -133,7 +156,9 @@ TEST(Rotation, KeepsTheLogitsAndWritesALoadableFile) {
     auto w = reference::load_weights(model::model_file(m), c);
     ASSERT_TRUE(w.ok());
     reference::Weights r = *w;
-    quant::apply_rotation(c, 7, r);
+    auto rotation = quant::HadamardRotation::create(static_cast<std::size_t>(c.n_embd), 7);
+    ASSERT_TRUE(rotation.ok());
+    quant::apply_rotation(c, *rotation, r);
     EXPECT_FALSE(r.token_embd.isApprox(w->token_embd)) << "not rotated";
     const std::vector<TokenId> tokens = testing::random_tokens(8, 20, c.n_vocab);
     const MatrixRM a = logits(c, *w, tokens);
@@ -149,14 +174,15 @@ TEST(Rotation, KeepsTheLogitsAndWritesALoadableFile) {
 }
 
 // Mean KL(fp32 reference || int8 at G = 64) of `path` over `tokens`, with
-// or without the smoothing a compiled Program folds in at import.
-double int8_kl(const std::string& path, const std::vector<TokenId>& tokens, bool smoothing) {
+// or without the transforms a compiled Program folds in at import.
+double int8_kl(const std::string& path, const std::vector<TokenId>& tokens, bool transforms) {
   const Model m = testing::load_model(path);
   auto ref = ReferenceSession::create(m, 128);
   Int8Options o;
   o.group_size = 64;
   o.kv = KvPrecision::kF16;
-  o.smoothing = smoothing;
+  o.smoothing = transforms;
+  o.rotation = transforms;
   auto q = Int8Session::create(m, 128, o);
   EXPECT_TRUE(ref.ok() && q.ok());
   if (!ref.ok() || !q.ok()) return 0.0;
@@ -169,7 +195,8 @@ double int8_kl(const std::string& path, const std::vector<TokenId>& tokens, bool
 // channels of every layer norm 40x larger, so the inputs of Wq/Wk/Wv and
 // the gate/up/router carry outliers that set their groups' scales): the
 // smoothing every compile folds in must cut the int8 pass's KL by at least
-// half, dense and MoE.
+// half, dense and MoE (calibration keeps the smoothing and declines the
+// rotation, which would gather these outliers into the weights).
 TEST(Smoothing, HalvesTheKlOfPlantedOutliers) {
   for (const char* preset : {"tiny-dense", "tiny-moe"}) {
     auto o = synth_preset(preset);
