@@ -72,6 +72,6 @@ compare synth-moe-e256 "$models/synth-moe-e256.f32.gguf" "$models/synth-moe-e256
 
 echo
 echo "lpu group-size sweep, SmolLM2-135M (F32 file), f16 KV cache:"
-"$lpu" eval "$smollm2.F32.gguf" --text "$text" --steps "$steps" --group 32,64,128,256 --kv f16 --threads 2 \
+"$lpu" eval "$smollm2.F32.gguf" --text "$text" --steps "$steps" --group 32,64,128,256,320 --kv f16 --transform on,off --threads 2 \
   | tee "$out_dir/SmolLM2-135M.group_sweep.txt"
 log "results: $out_dir"

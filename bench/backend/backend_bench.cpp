@@ -5,7 +5,9 @@
 //    unmeasured prefill that first touches every buffer), each the
 //    median of --reps runs, and decode as a fraction of the read probe
 //    (weight bytes per token x tokens/s / GB/s) and prefill as a fraction
-//    of the VNNI probe (2 x MACs per token x tokens/s / GOP/s);
+//    of the VNNI probe (2 x MACs per token x tokens/s / GOP/s); the same
+//    for the Program compiled without the weight transforms, in alternating
+//    reps, and the ratios (the transforms must cost nothing at run time);
 //  - the LPU simulator's host time: functional decode steps of the model
 //    on --sim-target, and timing-only steps of config-only shapes.
 // Usage: lpu_backend_bench --model PATH [--model PATH...] [--threads 2]
@@ -105,25 +107,36 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
   while (co.max_context < static_cast<std::uint32_t>(ctx)) co.max_context *= 2;
   co.max_context = std::max<std::uint32_t>(co.max_context, 128);
   co.use_cache = false;
+  // The Program as compiled by default (weight transforms folded in at
+  // import) and without the transforms, measured in alternating reps: the
+  // transforms must not change the run time.
   auto program = compile_program(*model, "cpu-host", co);
-  if (!program.ok()) {
-    j["error"] = program.status().to_string();
+  co.smoothing = false;
+  co.rotation = false;
+  auto plain = compile_program(*model, "cpu-host", co);
+  if (!program.ok() || !plain.ok()) {
+    j["error"] = (program.ok() ? plain.status() : program.status()).to_string();
     return j;
   }
-  std::vector<double> cpu_dec, cpu_pre;
+  j["weight_transforms"] = program->weight_transforms();
+  std::vector<double> cpu_dec, cpu_pre, plain_dec, plain_pre;
+  auto measure = [&](const Program& p, std::vector<double>& dec, std::vector<double>& pre) {
+    auto dev = open_device("cpu", "cpu-host", {.threads = a.threads});
+    (void)(*dev)->load(p, *model);
+    auto run = runtime::SequenceRunner::create(**dev, p, static_cast<std::uint32_t>(vocab));
+    auto fwd = [&](std::span<const TokenId> t) { (void)run->forward(t, false); };
+    dec.push_back(a.tokens / time_pass(fwd, toks, 8, a.tokens).second);
+    auto warm = runtime::SequenceRunner::create(**dev, p, static_cast<std::uint32_t>(vocab));
+    (void)warm->forward(std::span(toks.data(), static_cast<std::size_t>(a.prefill)), false);
+    auto run2 = runtime::SequenceRunner::create(**dev, p, static_cast<std::uint32_t>(vocab));
+    auto fwd2 = [&](std::span<const TokenId> t) { (void)run2->forward(t, false); };
+    pre.push_back(a.prefill / time_pass(fwd2, toks, a.prefill, 0).first);
+  };
+  // Which goes first alternates, so neither gains from running second.
   for (int r = 0; r < a.reps; ++r) {
-    {
-      auto dev = open_device("cpu", "cpu-host", {.threads = a.threads});
-      (void)(*dev)->load(*program, *model);
-      auto run = runtime::SequenceRunner::create(**dev, *program, static_cast<std::uint32_t>(vocab));
-      auto fwd = [&](std::span<const TokenId> t) { (void)run->forward(t, false); };
-      cpu_dec.push_back(a.tokens / time_pass(fwd, toks, 8, a.tokens).second);
-      auto warm = runtime::SequenceRunner::create(**dev, *program, static_cast<std::uint32_t>(vocab));
-      (void)warm->forward(std::span(toks.data(), static_cast<std::size_t>(a.prefill)), false);
-      auto run2 = runtime::SequenceRunner::create(**dev, *program, static_cast<std::uint32_t>(vocab));
-      auto fwd2 = [&](std::span<const TokenId> t) { (void)run2->forward(t, false); };
-      cpu_pre.push_back(a.prefill / time_pass(fwd2, toks, a.prefill, 0).first);
-    }
+    if (r % 2 == 0) measure(*program, cpu_dec, cpu_pre);
+    measure(*plain, plain_dec, plain_pre);
+    if (r % 2 == 1) measure(*program, cpu_dec, cpu_pre);
   }
   const double wb = static_cast<double>(weight_bytes(*model));
   const double ops = 2.0 * wb;  // int8 ops per token (2 per MAC)
@@ -134,6 +147,10 @@ nlohmann::json bench_model(const std::string& path, const Args& a, const ProbeVa
   j["weight_bytes_per_token"] = wb;
   j["cpu_backend"] = {{"decode_tokens_per_s", cd}, {"prefill_tokens_per_s", cp},
                       {"decode_of_read_bw", frac_bw(cd)}, {"prefill_of_vnni", frac_vnni(cp)}};
+  const double pd = median(plain_dec), pp = median(plain_pre);
+  j["cpu_backend_without_transforms"] = {{"decode_tokens_per_s", pd}, {"prefill_tokens_per_s", pp},
+                                         {"decode_ratio", pd > 0 ? cd / pd : 0.0},
+                                         {"prefill_ratio", pp > 0 ? cp / pp : 0.0}};
   // The simulator, functional, on an LPU target.
   CompileOptions so;
   so.max_context = 128;

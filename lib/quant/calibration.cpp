@@ -91,11 +91,4 @@ Status apply_transforms(const ModelConfig& c, const program::Smoothing& smoothin
   return {};
 }
 
-Result<program::Smoothing> calibrate_program_smoothing(const Model& model, std::span<const TokenId> tokens,
-                                                       float alpha) {
-  LPU_ASSIGN_OR_RETURN(ChannelValues factors, calibrate_smoothing(model, tokens, alpha));
-  const program::Smoothing spec = smoothing_spec(tokens, alpha);
-  return smoothing_record(factors, alpha, spec.calibration_hash, spec.calibration_tokens);
-}
-
 }  // namespace lpu::quant

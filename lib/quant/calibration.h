@@ -53,7 +53,9 @@ struct CalibratedTransform {
   double kl_with_rotation = 0.0;
 };
 
-/// Calibrates smoothing (when `smoothing`) on `tokens`, then keeps
+/// Calibrates smoothing (when `smoothing`) on `tokens` (the same model and
+/// tokens give the same factors on any machine and thread count: each is a
+/// power of two of per-channel maxima), then keeps
 /// default_rotation (when `rotation` and n_embd allows one) only if it
 /// lowers the simulated int8 KL at `group` over the first kChoiceTokens
 /// tokens: a rotation folds the norms into the matrices that read them,
@@ -66,12 +68,5 @@ Result<CalibratedTransform> calibrate_transform(const Model& model, std::span<co
 /// `config` as the import does (smoothing, then the rotation).
 Status apply_transforms(const ModelConfig& config, const program::Smoothing& smoothing,
                         const program::Rotation& rotation, reference::Weights& weights);
-
-/// `spec` with the factors calibrated on `tokens` by the fp32 reference on
-/// `model`'s weights. The same model and tokens give the same factors on
-/// any machine and thread count (each is a power of two from per-channel
-/// maxima, far from a rounding boundary but for measure-zero ties).
-Result<program::Smoothing> calibrate_program_smoothing(const Model& model, std::span<const TokenId> tokens,
-                                                       float alpha = kDefaultSmoothingAlpha);
 
 }  // namespace lpu::quant

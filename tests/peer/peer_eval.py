@@ -93,9 +93,9 @@ def token_ids(args):
     return ids[: args.steps] if args.steps > 0 else ids
 
 
-def run_lpu(lpu, model, ref, ids):
+def run_lpu(lpu, model, ref, ids, groups, kvs, transforms):
     cmd = [lpu, "eval", model, "--ref", ref, "--ids", ",".join(map(str, ids)), "--steps", "0",
-           "--group", "32,256", "--kv", "f16,int8", "--threads", str(N_THREADS), "--json"]
+           "--group", groups, "--kv", kvs, "--transform", transforms, "--threads", str(N_THREADS), "--json"]
     print("+ " + " ".join(cmd[:6] + ["..."] + cmd[7:]), file=sys.stderr)
     out = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout)
     if out["tokens"] != ids:
@@ -115,17 +115,18 @@ def rows_for(name, result):
         if file_kind == "f32_file":
             rows.append(("lpu fp32 reference (F32 file)", None, None, None, ours["reference"]["ppl"]))
         for c in ours["configs"]:
-            label = f"lpu int8 G={c['group']} kv={c['kv']}, {'F32' if file_kind == 'f32_file' else 'Q8_0'} file"
+            label = (f"lpu int8 G={c['group']} kv={c['kv']} {c.get('transform', 'none')}, "
+                     f"{'F32' if file_kind == 'f32_file' else 'Q8_0'} file")
             rows.append((label, c["kl_mean"], c["kl_max"], c["top1_agreement"], c["ppl"]))
     return rows
 
 
 def print_table(name, result):
     print(f"\n{name}: {result['n_tokens']} tokens (KL and top-1 over every row, perplexity over the next tokens)")
-    print(f"{'pass':44} {'KL mean':>10} {'KL max':>10} {'top-1':>7} {'ppl':>10}")
+    print(f"{'pass':62} {'KL mean':>10} {'KL max':>10} {'top-1':>7} {'ppl':>10}")
     for label, klm, klx, top1, ppl in rows_for(name, result):
         f = lambda v, spec: "-" if v is None else format(v, spec)
-        print(f"{label:44} {f(klm, '10.6f'):>10} {f(klx, '10.6f'):>10} {f(top1, '7.4f'):>7} {ppl:10.4f}")
+        print(f"{label:62} {f(klm, '10.6f'):>10} {f(klx, '10.6f'):>10} {f(top1, '7.4f'):>7} {ppl:10.4f}")
     for check in result.get("checks", []):
         print(f"{'ok  ' if check['ok'] else 'MISS'} {check['what']}")
 
@@ -141,18 +142,24 @@ def checks(result, llama_kl_rows):
         ours = result.get("lpu", {}).get(file_kind)
         if not ours:
             continue
-        c = next(c for c in ours["configs"] if c["group"] == 32 and c["kv"] == "f16")
-        d = np.asarray(c["kl_rows"]) - llama_kl_rows
-        diff, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
-        out.append({
-            "what": f"lpu G=32 kv=f16 on the {label}: KL mean {c['kl_mean']:.6f} <= llama.cpp's "
-                    f"{llama['kl_mean']:.6f} (paired difference {diff:+.6f} +- {se:.6f} s.e.) and top-1 "
-                    f"{c['top1_agreement']:.4f} >= {llama['top1_agreement']:.4f}",
-            "ok": c["kl_mean"] <= llama["kl_mean"] and c["top1_agreement"] >= llama["top1_agreement"],
-            "kl_paired_difference": diff,
-            "kl_paired_se": se,
-        })
+        for c in ours["configs"]:
+            out.append(check(c, label, llama, llama_kl_rows))
     return out
+
+
+def check(c, label, llama, llama_kl_rows):
+    """One int8 pass against llama.cpp's Q8_0: mean KL and top-1."""
+    d = np.asarray(c["kl_rows"]) - llama_kl_rows
+    diff, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+    return {
+        "what": f"lpu G={c['group']} kv={c['kv']} {c.get('transform', 'none')} on the {label}: KL mean "
+                f"{c['kl_mean']:.6f} <= llama.cpp's "
+                f"{llama['kl_mean']:.6f} (paired difference {diff:+.6f} +- {se:.6f} s.e.) and top-1 "
+                f"{c['top1_agreement']:.4f} >= {llama['top1_agreement']:.4f}",
+        "ok": c["kl_mean"] <= llama["kl_mean"] and c["top1_agreement"] >= llama["top1_agreement"],
+        "kl_paired_difference": diff,
+        "kl_paired_se": se,
+    }
 
 
 def cmd_compare(args):
@@ -173,9 +180,14 @@ def cmd_compare(args):
     }
     llama_kl_rows = result["llama"].pop("kl_rows")
     if args.lpu:
+        # The F32 file at the targets' default G (cpu-host 256; tsp-v1 and
+        # hmp-217 320) with the weight transforms on and off, and at G = 32
+        # without them; the Q8_0 file at G = 32, imported without loss.
+        f32 = run_lpu(args.lpu, args.f32, args.f32, ids, "256,320", "f16,int8", "on,off")
+        f32["configs"] += run_lpu(args.lpu, args.f32, args.f32, ids, "32", "f16,int8", "off")["configs"]
         result["lpu"] = {
-            "f32_file": run_lpu(args.lpu, args.f32, args.f32, ids),
-            "q8_0_file": run_lpu(args.lpu, args.q8, args.f32, ids),
+            "f32_file": f32,
+            "q8_0_file": run_lpu(args.lpu, args.q8, args.f32, ids, "32", "f16,int8", "off"),
         }
         for ours in result["lpu"].values():
             ours.pop("tokens", None)

@@ -222,10 +222,11 @@ TEST(SmoothingRecord, RoundTripsTheFactors) {
   EXPECT_EQ(back->ffn_input, factors->ffn_input);
   EXPECT_EQ(back->down_input, factors->down_input);
   EXPECT_EQ(back->output_input, factors->output_input);
-  auto whole = quant::calibrate_program_smoothing(m, tokens);
+  auto whole = quant::calibrate_transform(m, tokens, 256, true, false);
   ASSERT_TRUE(whole.ok());
-  EXPECT_EQ(whole->calibration_hash, spec.calibration_hash);
-  EXPECT_EQ(whole->sites.size(), r.sites.size());
+  EXPECT_EQ(whole->smoothing.calibration_hash, spec.calibration_hash);
+  EXPECT_EQ(whole->smoothing.sites.size(), r.sites.size());
+  EXPECT_FALSE(whole->rotation.enabled());
 }
 
 TEST(SmoothingRecord, CalibrationTokensComeFromTheBuiltInText) {
@@ -245,8 +246,9 @@ TEST(SmoothingRecord, CalibrationTokensComeFromTheBuiltInText) {
 // Every way a record can disagree with the model is refused, naming it.
 TEST(SmoothingRecord, RefusesRecordsThatDoNotFitTheModel) {
   const Model m = testing::load_model(testing::synthetic_model_path("tiny-dense"));
-  auto good = quant::calibrate_program_smoothing(m, quant::calibration_tokens(m));
-  ASSERT_TRUE(good.ok());
+  auto calibrated = quant::calibrate_transform(m, quant::calibration_tokens(m), 256, true, false);
+  ASSERT_TRUE(calibrated.ok());
+  const program::Smoothing* good = &calibrated->smoothing;
   const auto expect_refused = [&](program::Smoothing r, const std::string& part) {
     auto f = quant::smoothing_factors_of(r, m.config(), "p.lpuprog");
     ASSERT_FALSE(f.ok()) << part;
