@@ -256,6 +256,7 @@ Status check_options(const EvalOptions& o) {
   for (const std::string& m : o.transform) {
     if (m != "on" && m != "off") return invalid_argument("--transform " + m + " (expected on, off or on,off)");
   }
+  if (!o.target.empty()) LPU_TRY(target::resolve_target(o.target).status(), "--target");
   // Checked here too (Int8Session::create has the same rule) so that a bad
   // G fails before the reference pass, not minutes into the run.
   for (int g : o.groups) {

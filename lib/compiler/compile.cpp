@@ -23,7 +23,6 @@
 #include "lib/compiler/report.h"
 #include "lib/core/sha256.h"
 #include "lib/quant/hadamard.h"
-#include "lib/quant/weight_transform.h"
 #include "lib/quant/smoothing_record.h"
 #include "lib/gguf/file.h"
 #include "lib/gguf/tensor_type.h"
@@ -184,31 +183,6 @@ Status resolve(const ModelInput& m, const target::Target& t, const CompileOption
 }
 
 }  // namespace
-
-std::string transform_key(const ModelInput& m) {
-  if (!m.transform_request.empty()) return m.transform_request;
-  const program::Smoothing& s = m.smoothing;
-  std::ostringstream os;
-  if (s.enabled()) {
-    os << s.method << ':' << s.alpha << ':' << s.calibration_hash << ':' << s.calibration_tokens;
-  } else {
-    os << "none";
-  }
-  os << '+' << (m.rotation.enabled() ? m.rotation.method + ':' + std::to_string(m.rotation.seed) : "none");
-  return os.str();
-}
-
-void use_rotation(ModelInput& m, program::Rotation rotation) {
-  m.rotation = std::move(rotation);
-  if (!m.rotation.enabled()) return;
-  const auto n = static_cast<std::uint64_t>(m.config.n_embd);
-  const gguf::TensorType type = quant::rotated_embedding_type(n);
-  const auto traits = gguf::supported_type_traits(static_cast<std::uint32_t>(type));
-  m.embd_type = static_cast<std::uint32_t>(type);
-  m.embd_block = traits->block_elems;
-  m.embd_block_bytes = traits->block_bytes;
-  m.embd_row_bytes = n / m.embd_block * m.embd_block_bytes;
-}
 
 ModelInput model_input_from_config(const ModelConfig& config) {
   ModelInput m;

@@ -30,6 +30,14 @@ std::string config_hash(const ModelConfig& config) {
   return h.hex_digest();
 }
 
+std::string weights_hash(const gguf::File& file) {
+  Sha256 h;
+  for (const gguf::TensorInfo& t : file.tensors()) {
+    if (t.data != nullptr) h.update(std::span<const std::uint8_t>(t.data, t.n_bytes));
+  }
+  return h.hex_digest();
+}
+
 std::string file_hash(const gguf::File& file, const ModelConfig& config) {
   Sha256 h;
   hash_config(h, config);

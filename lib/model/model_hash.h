@@ -15,5 +15,9 @@ namespace lpu::model {
 std::string config_hash(const ModelConfig& config);
 /// The hash of a model file: its configuration and tensor list.
 std::string file_hash(const gguf::File& file, const ModelConfig& config);
+/// The hash of every tensor's bytes, in file order: what calibrating the
+/// weight transforms depends on beyond file_hash (two fine-tunes of one
+/// model share their file_hash).
+std::string weights_hash(const gguf::File& file);
 
 }  // namespace lpu::model

@@ -132,7 +132,7 @@ struct Metadata {
 /// imports them (format 2.2; lib/quant/smoothing.h has the rules): the
 /// factor of channel j at a site of layer l is 2^log2_factors[l][j].
 struct SmoothingSite {
-  std::string name;  ///< "attention_input", "attention_output", "ffn_input", "down_input"
+  std::string name;  ///< "attention_input", "attention_output", "ffn_input", "down_input", "output_input"
   std::vector<std::vector<std::int8_t>> log2_factors;  ///< per layer, per channel
 };
 

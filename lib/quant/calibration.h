@@ -42,6 +42,8 @@ program::Smoothing smoothing_spec(std::span<const TokenId> tokens, float alpha =
 /// The tokens of the rotation choice's simulated int8 passes (the first
 /// ones of the calibration).
 inline constexpr std::size_t kChoiceTokens = 256;
+/// The rotation is kept when it cuts the simulated KL below this fraction.
+inline constexpr double kRotationMargin = 0.9;
 
 /// The transforms a compile folds into `model`'s weights.
 struct CalibratedTransform {
@@ -58,7 +60,7 @@ struct CalibratedTransform {
 /// power of two of per-channel maxima), then keeps
 /// default_rotation (when `rotation` and n_embd allows one) only if it
 /// lowers the simulated int8 KL at `group` over the first kChoiceTokens
-/// tokens: a rotation folds the norms into the matrices that read them,
+/// tokens by at least 1 - kRotationMargin: a rotation folds the norms into the matrices that read them,
 /// which helps when outliers live in the residual stream and hurts when
 /// they live in the norms' weights.
 Result<CalibratedTransform> calibrate_transform(const Model& model, std::span<const TokenId> tokens, int group,

@@ -83,16 +83,18 @@ Result<kernels::QuantizedRows> import_tensor(const gguf::File& file, const gguf:
                      " bytes do not hold " + std::to_string(rows) + " whole rows");
   }
   kernels::QuantizedRows q(rows, k, config.group_size);
-  if (transform.empty()) {
+  if (!transform.needs_whole_matrix()) {
     // Row by row, so only one fp32 row exists at a time.
     std::vector<float> row(k);
     for (std::size_t r = 0; r < rows; ++r) {
       gguf::dequantize_row(tensor.type, tensor.data + r * *row_bytes, row.data(), k);
+      transform.apply_row(r % per_expert, row);
       kernels::quantize_rows(row.data(), k, q, r, 1);
     }
     return q;
   }
-  // Expert by expert: a rotation of the columns needs a whole matrix.
+  // Expert by expert: a rotation of the columns needs a whole matrix (the
+  // writers: n_embd rows).
   std::vector<float> expert(per_expert * k);
   for (std::size_t r0 = 0; r0 < rows; r0 += per_expert) {
     for (std::size_t r = 0; r < per_expert; ++r) {

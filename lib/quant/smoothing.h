@@ -56,8 +56,8 @@ ChannelValues smoothing_factors(const ModelConfig& config, const reference::Weig
 /// The factors of `model` calibrated on `tokens` (both steps above).
 Result<ChannelValues> calibrate_smoothing(const Model& model, std::span<const TokenId> tokens, double alpha = 0.5);
 
-/// The activation maxima of `model` over `tokens` and its fp32 weights
-/// (loads the weights).
+/// The factors of `model` calibrated on `tokens`, given its fp32 weights
+/// (already loaded).
 Result<ChannelValues> calibrate_smoothing_of(const Model& model, const reference::Weights& weights,
                                              std::span<const TokenId> tokens, double alpha = 0.5);
 

@@ -90,7 +90,7 @@ Result<ChannelValues> smoothing_factors_of(const program::Smoothing& record, con
     while (k < std::size(kSites) && in.name != kSites[k].name) ++k;
     if (k == std::size(kSites)) {
       return invalid_argument(where + "site '" + in.name +
-                              "' (expected attention_input, attention_output, ffn_input or down_input)");
+                              "' (expected attention_input, attention_output, ffn_input, down_input or output_input)");
     }
     auto& layers = out.*kSites[k].values;
     if (!layers.empty()) return invalid_argument(where + "site '" + in.name + "' appears twice");

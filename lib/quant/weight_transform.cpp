@@ -54,19 +54,22 @@ void rotate_columns(const HadamardRotation& r, std::span<float> values, std::siz
 
 }  // namespace
 
-void TensorTransform::apply(std::span<float> values, std::size_t rows, std::size_t k) const {
+void TensorTransform::apply_row(std::size_t r, std::span<float> row) const {
   if (ones) {
-    for (float& v : values) v = 1.0f;
+    for (float& v : row) v = 1.0f;
     return;
   }
-  if (!scaling.empty()) {
-    for (std::size_t r = 0; r < rows; ++r) scaling.apply(r, values.data() + r * k, k);
+  if (!scaling.empty()) scaling.apply(r, row.data(), row.size());
+  if (rotate == Rotate::kRows) rotation->rotate(row);
+}
+
+void TensorTransform::apply(std::span<float> values, std::size_t rows, std::size_t k) const {
+  if (!needs_whole_matrix()) {
+    for (std::size_t r = 0; r < rows; ++r) apply_row(r, values.subspan(r * k, k));
+    return;
   }
-  if (rotate == Rotate::kRows) {
-    for (std::size_t r = 0; r < rows; ++r) rotation->rotate(values.subspan(r * k, k));
-  } else if (rotate == Rotate::kColumns) {
-    rotate_columns(*rotation, values, rows, k);
-  }
+  for (std::size_t r = 0; r < rows; ++r) scaling.apply(r, values.data() + r * k, k);
+  rotate_columns(*rotation, values, rows, k);
 }
 
 Result<TensorTransform> tensor_transform(const gguf::File& file, const ModelTransform& t, std::string_view name) {

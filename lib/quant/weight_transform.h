@@ -40,8 +40,13 @@ struct TensorTransform {
   const HadamardRotation* rotation = nullptr;
 
   bool empty() const { return scaling.empty() && rotate == Rotate::kNone && !ones; }
+  /// Whether apply() needs a whole expert at once (a rotation of columns);
+  /// otherwise apply_row() transforms each row alone.
+  bool needs_whole_matrix() const { return rotate == Rotate::kColumns; }
   /// Transforms one expert's values in place (rows x k, row-major).
   void apply(std::span<float> values, std::size_t rows, std::size_t k) const;
+  /// Transforms row `r` of an expert in place (not for needs_whole_matrix()).
+  void apply_row(std::size_t r, std::span<float> row) const;
 };
 
 /// The transform of tensor `name` of `file` as its int8 or fp32 import

@@ -271,8 +271,9 @@ Result<std::vector<ChipImage>> build_sram_images(const program::Program& p, cons
                          quant::smoothing_factors_of(p.smoothing, model.config(), "Program of " + p.meta.model_name));
   }
   if (p.rotation.enabled()) {
-    LPU_ASSIGN_OR_RETURN(mt.rotation,
-                         quant::HadamardRotation::create(static_cast<std::size_t>(model.config().n_embd), p.rotation.seed));
+    auto rotation = quant::HadamardRotation::create(static_cast<std::size_t>(model.config().n_embd), p.rotation.seed);
+    LPU_TRY(rotation.status(), model.path() + ": the Program's rotation");
+    mt.rotation = std::move(*rotation);
   }
   auto ranges = image_ranges(p);
   std::vector<ChipImage> img(p.meta.chips);
