@@ -11,6 +11,7 @@
 #include "include/lpu/tokenizer.h"
 #include "lib/gguf/rewrite.h"
 #include "lib/quant/layer_error.h"
+#include "lib/quant/rotation.h"
 #include "lib/quant/smoothing.h"
 #include "lib/reference/weights.h"
 

@@ -171,8 +171,6 @@ struct EvalReport {
   std::vector<PerLayer> per_layer;
 };
 
-
-
 void print_json(const EvalReport& r) {
   nlohmann::json configs = nlohmann::json::array();
   for (const ConfigStats& c : r.configs) {

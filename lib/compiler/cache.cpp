@@ -98,7 +98,6 @@ Result<program::Program> load_cached(const ModelInput& m, const target::Target& 
   std::vector<std::uint64_t> caps;
   for (const target::Pool& pool : t.pools) caps.push_back(pool.capacity_bytes);
   if (!program::validate(*p, caps, path).ok() || p->meta.model_hash != m.hash ||
-
       p->meta.target_hash != target::target_hash(t)) {
     return not_found(path + ": stale");
   }

@@ -7,6 +7,7 @@
 #include "lib/quant/hadamard.h"
 #include "lib/quant/layer_error.h"
 #include "lib/reference/weights.h"
+#include "lib/quant/rotation.h"
 #include "lib/quant/smoothing.h"
 #include "lib/quant/smoothing_record.h"
 

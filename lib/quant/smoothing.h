@@ -24,7 +24,6 @@
 #include "include/lpu/model.h"
 #include "include/lpu/status.h"
 #include "include/lpu/token.h"
-#include "lib/quant/hadamard.h"
 
 namespace lpu::reference {
 struct Weights;  // lib/reference/weights.h (fp32 Eigen matrices)
@@ -73,14 +72,6 @@ Status write_smoothed_model(const Model& model, const ChannelValues& factors, co
 }  // namespace lpu::quant
 
 namespace lpu::quant {
-
-/// Rotates the residual stream by R (hadamard.h): the norm weights are
-/// folded into the matrices that read them (the norms become weightless,
-/// which commutes with R), every matrix reading the stream becomes W R,
-/// every matrix writing it R^T W, the embedding rows E R and the (untied)
-/// output head (W_out diag(g)) R. Exact in real arithmetic; spreads an
-/// outlier channel's magnitude over all channels.
-void apply_rotation(const ModelConfig& config, const HadamardRotation& rotation, reference::Weights& weights);
 
 /// Writes fp32 `weights` of `model` to `path` as an F32 GGUF (metadata of
 /// the model's file; an untied output head when `weights` has one).

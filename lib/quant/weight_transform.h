@@ -2,7 +2,7 @@
 // What a backend does to each GGUF tensor's fp32 values as it imports
 // them, for a Program's smoothing and rotation (program::Smoothing,
 // program::Rotation): the same results, bit for bit, as apply_smoothing
-// then apply_rotation (smoothing.h) on the whole fp32 model, stated per
+// then apply_rotation (rotation.h) on the whole fp32 model, stated per
 // tensor so the import can work one tensor at a time.
 
 #include <cstddef>

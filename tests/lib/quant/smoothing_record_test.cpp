@@ -12,6 +12,7 @@
 #include "lib/model/model_access.h"
 #include "lib/quant/calibration.h"
 #include "lib/quant/gguf_import.h"
+#include "lib/quant/rotation.h"
 #include "lib/quant/smoothing.h"
 #include "lib/quant/smoothing_record.h"
 #include "lib/quant/weight_transform.h"

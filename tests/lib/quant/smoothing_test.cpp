@@ -13,6 +13,7 @@
 #include "include/lpu/synth.h"
 #include "lib/metrics/metrics.h"
 #include "lib/model/model_access.h"
+#include "lib/quant/rotation.h"
 #include "lib/quant/smoothing.h"
 #include "lib/reference/forward.h"
 #include "lib/reference/weights.h"
