@@ -65,6 +65,8 @@ class PayloadParser {
   Status variants();
   Status smoothing();
   Status rotation();
+  // A transform's method string: empty (none) or `accepted`.
+  Status method(std::string& out, std::string_view section, std::string_view accepted);
   Status variant(std::int64_t i, Variant& v);
   Status stream(const std::string& base, std::vector<isa::Instruction>& out);
   Status instruction(const std::uint8_t* rec, std::uint64_t at, const FieldPath& where,
@@ -179,15 +181,17 @@ Status PayloadParser::variants() {
   return {};
 }
 
+Status PayloadParser::method(std::string& out, std::string_view section, std::string_view accepted) {
+  const std::uint64_t at = r_.offset();
+  LPU_TRY(r_.read_string(out, {section, -1, "method"}), "");
+  if (out.empty() || out == accepted) return {};
+  return r_.error_at(at, {section, -1, "method"}, "'" + out + "' (expected empty or " + std::string(accepted) + ")");
+}
+
 Status PayloadParser::smoothing() {
   Smoothing& s = p_.smoothing;
   LPU_TRY(r_.expect_tag(kTagSmoothing, {"smoothing", -1, "tag"}), "");
-  const std::uint64_t method_at = r_.offset();
-  LPU_TRY(r_.read_string(s.method, {"smoothing", -1, "method"}), "");
-  if (!s.method.empty() && s.method != "smoothquant") {
-    return r_.error_at(method_at, {"smoothing", -1, "method"},
-                       "'" + s.method + "' (expected empty or smoothquant)");
-  }
+  LPU_TRY(method(s.method, "smoothing", "smoothquant"), "");
   std::uint32_t alpha = 0;
   LPU_TRY(r_.read(alpha, {"smoothing", -1, "alpha"}), "");
   s.alpha = std::bit_cast<float>(alpha);
@@ -216,11 +220,7 @@ Status PayloadParser::smoothing() {
 Status PayloadParser::rotation() {
   Rotation& r = p_.rotation;
   LPU_TRY(r_.expect_tag(kTagRotation, {"rotation", -1, "tag"}), "");
-  const std::uint64_t method_at = r_.offset();
-  LPU_TRY(r_.read_string(r.method, {"rotation", -1, "method"}), "");
-  if (!r.method.empty() && r.method != "hadamard") {
-    return r_.error_at(method_at, {"rotation", -1, "method"}, "'" + r.method + "' (expected empty or hadamard)");
-  }
+  LPU_TRY(method(r.method, "rotation", "hadamard"), "");
   return r_.read(r.seed, {"rotation", -1, "seed"});
 }
 

@@ -71,10 +71,12 @@ Result<CalibratedTransform> calibrate_transform(const Model& model, std::span<co
   }
   if (!r.enabled()) return out;
   const std::span<const TokenId> probe = tokens.first(std::min(tokens.size(), kChoiceTokens));
-  LPU_ASSIGN_OR_RETURN(out.kl_without_rotation, simulated_int8_kl(c, w, probe, group));
+  // One unrounded pass serves both: the rotation is exact in real arithmetic.
+  LPU_ASSIGN_OR_RETURN(const std::vector<float> ref, reference_logits(c, w, probe));
+  LPU_ASSIGN_OR_RETURN(out.kl_without_rotation, simulated_int8_kl(c, w, probe, group, ref));
   LPU_ASSIGN_OR_RETURN(HadamardRotation hadamard, HadamardRotation::create(static_cast<std::size_t>(c.n_embd), r.seed));
   apply_rotation(c, hadamard, w);
-  LPU_ASSIGN_OR_RETURN(out.kl_with_rotation, simulated_int8_kl(c, w, probe, group));
+  LPU_ASSIGN_OR_RETURN(out.kl_with_rotation, simulated_int8_kl(c, w, probe, group, ref));
   // A clear win only: near ties could fall either way on another
   // machine's fp32 rounding, and the records must not.
   if (out.kl_with_rotation < kRotationMargin * out.kl_without_rotation) out.rotation = r;

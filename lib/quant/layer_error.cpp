@@ -75,11 +75,19 @@ void round_weights_to_int8(reference::Weights& w, int group) {
   round_rows_to_int8(w.output, group);
 }
 
+Result<std::vector<float>> reference_logits(const ModelConfig& c, const reference::Weights& w,
+                                            std::span<const TokenId> tokens) {
+  try {
+    return logits_of(c, w, tokens, nullptr);
+  } catch (const std::bad_alloc&) {
+    return resource_exhausted("fp32 reference logits: out of memory");
+  }
+}
+
 Result<double> simulated_int8_kl(const ModelConfig& c, const reference::Weights& w,
-                                 std::span<const TokenId> tokens, int group) {
+                                 std::span<const TokenId> tokens, int group, std::span<const float> ref) {
   if (tokens.empty()) return invalid_argument("simulated int8 KL: no tokens");
   try {
-    const std::vector<float> ref = logits_of(c, w, tokens, nullptr);
     reference::Weights rounded = w;
     for (reference::LayerWeights& l : rounded.layers) round_layer(l, group);
     // The observer rounds the head's input too (it is seen after the last

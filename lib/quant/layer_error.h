@@ -34,12 +34,19 @@ struct LayerError {
   double top1 = 0.0;
 };
 
-/// KL(reference || reference with every weight matrix, the output head and
-/// the activations they read rounded to int8 groups of `group`), averaged
-/// over the rows of `tokens`: the int8 pass's error without its KV cache,
-/// seen through the fp32 reference. `weights` are left as they were.
+/// Every row's logits of `tokens` under fp32 `weights`, teacher-forced.
+Result<std::vector<float>> reference_logits(const ModelConfig& config, const reference::Weights& weights,
+                                            std::span<const TokenId> tokens);
+
+/// KL(`reference` || `weights` with every weight matrix, the output head
+/// and the activations they read rounded to int8 groups of `group`),
+/// averaged over the rows of `tokens`: the int8 pass's error without its
+/// KV cache, seen through the fp32 reference. `reference` is
+/// reference_logits of `weights`, or of any model equal to it in real
+/// arithmetic (the same one before a transform). `weights` are left as
+/// they were.
 Result<double> simulated_int8_kl(const ModelConfig& config, const reference::Weights& weights,
-                                 std::span<const TokenId> tokens, int group);
+                                 std::span<const TokenId> tokens, int group, std::span<const float> reference);
 
 /// Per layer l: KL(reference || reference with layer l's weight matrices
 /// and the activations they read rounded to int8 groups of `group`),

@@ -41,7 +41,8 @@ std::vector<float> reciprocals(const std::vector<float>& s) {
   return r;
 }
 
-// "blk.<layer>.<rest>": the layer and the rest, or -1.
+}  // namespace
+
 int block_of(std::string_view name, std::string_view& rest) {
   if (name.substr(0, 4) != "blk.") return -1;
   const std::size_t dot = name.find('.', 4);
@@ -55,7 +56,6 @@ int block_of(std::string_view name, std::string_view& rest) {
   return layer;
 }
 
-}  // namespace
 
 program::Smoothing smoothing_record(const ChannelValues& factors, float alpha,
                                     std::string calibration_hash, std::uint32_t calibration_tokens) {

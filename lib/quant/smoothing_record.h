@@ -20,6 +20,10 @@ namespace lpu::quant {
 program::Smoothing smoothing_record(const ChannelValues& factors, float alpha,
                                     std::string calibration_hash, std::uint32_t calibration_tokens);
 
+/// "blk.<layer>.<rest>": the layer, and `rest` set to what follows; -1
+/// for a name outside the layers.
+int block_of(std::string_view name, std::string_view& rest);
+
 /// The factors of `record` for a model of `config`. An error names
 /// `source`, the site and what was expected when a site is unknown, or its
 /// layers or channels differ from the model's.

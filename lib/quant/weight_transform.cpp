@@ -10,9 +10,8 @@ namespace {
 
 // "blk.<layer>.<rest>" -> rest, or the whole name.
 std::string_view block_rest(std::string_view name) {
-  if (name.substr(0, 4) != "blk.") return name;
-  const std::size_t dot = name.find('.', 4);
-  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+  std::string_view rest;
+  return block_of(name, rest) < 0 ? name : rest;
 }
 
 std::string_view block_prefix(std::string_view name) {
